@@ -1,0 +1,14 @@
+"""The `journey` command line. Commands live in journey/commands/; this wires them up."""
+
+from __future__ import annotations
+
+from journey.cli_app import app
+from journey.commands import demo, output, run, status  # noqa: F401  (registers commands)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

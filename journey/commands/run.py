@@ -1,0 +1,79 @@
+"""`journey run` (the nightly job) and `journey check` (validate the YAML only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from journey.cli_app import (
+    DEFAULT_CONFIG,
+    ConfigDir,
+    command,
+    err,
+    open_config,
+    open_store,
+    parse_date,
+)
+from journey.nightly import default_as_of, run_nightly
+from journey.store.engine import database_url, safe_url
+
+
+def summary_lines(counts: dict[str, int]) -> list[str]:
+    total = sum(counts.values())
+    order = ("off_track", "at_risk", "on_track", "completed")
+    lines = [f"  {status:<10} {counts.get(status, 0):>7}" for status in order]
+    return [*lines, f"  {'total':<10} {total:>7}"]
+
+
+@command
+def run(
+    config_dir: ConfigDir = DEFAULT_CONFIG,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The day to evaluate (YYYY-MM-DD). Default: yesterday in the configured "
+            "timezone, the last complete day when cron runs at night.",
+        ),
+    ] = None,
+) -> None:
+    """Evaluate every account on AS_OF and store the results (the nightly job).
+
+    Idempotent: re-running a date replaces that date's results. Exit codes: 0 success
+    (off-track accounts are output, not failure), 3 invalid config, 4 bad or stale input,
+    75 another run holds the lock.
+
+    Cron example: 15 2 * * *  cd /srv/cs && journey run >> journey.log 2>&1
+    """
+    config = open_config(config_dir)
+    day = parse_date(as_of, "--as-of") or default_as_of(config.settings.timezone)
+    engine = open_store(config)
+    err(
+        f"journey run: evaluating {day} with {config_dir} -> "
+        f"{safe_url(database_url(config.settings.database, config.root))}"
+    )
+    outcome = run_nightly(config, engine, day)
+    for note in outcome.warnings:
+        err(f"warning: {note}")
+    evaluation = outcome.evaluation
+    typer.echo(f"as_of {day}: {evaluation.accounts.height} accounts evaluated")
+    for line in summary_lines(evaluation.status_counts()):
+        typer.echo(line)
+    if evaluation.not_started:
+        typer.echo(f"  ({evaluation.not_started} account(s) start after {day} and were skipped)")
+    typer.echo(f"{outcome.changes} change(s) recorded in history")
+
+
+@command
+def check(config_dir: ConfigDir = DEFAULT_CONFIG) -> None:
+    """Validate the YAML in config/ without reading data, the database or SMTP.
+
+    Every problem in every file is listed with file:line and a hint; exit 3 if any.
+    Suitable for CI on the config repository.
+    """
+    config = open_config(config_dir)
+    typer.echo(
+        f"config OK: {len(config.icps)} ICP(s), {len(config.segments)} segment rule(s), "
+        f"{len(config.metrics)} metric(s), {len(config.journeys)} journey(s)"
+    )

@@ -1,0 +1,132 @@
+"""`journey status` and `journey explain`: read the stored results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import polars as pl
+import typer
+from sqlalchemy import Engine
+
+from journey.cli_app import (
+    DEFAULT_CONFIG,
+    ConfigDir,
+    command,
+    open_config,
+    open_store,
+    require_run,
+)
+from journey.commands.run import summary_lines
+from journey.errors import NotFoundError
+from journey.explain import milestone_lines, rule_lines
+from journey.store import load_current
+from journey.store.reads import load_history
+from metrics.accounts import conform_accounts
+from metrics.sources import scan
+
+Account = Annotated[str, typer.Argument(help="An account_id, e.g. ACC-00042.")]
+
+
+@command
+def status(
+    account: Annotated[str | None, typer.Argument(help="Show one account's timeline.")] = None,
+    config_dir: ConfigDir = DEFAULT_CONFIG,
+    only: Annotated[
+        str | None,
+        typer.Option("--status", help="List accounts with this status (off_track, at_risk, ...)."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many accounts to list.")] = 20,
+) -> None:
+    """The portfolio (counts by status and segment, the most overdue accounts), or one
+    account's timeline: each milestone expected vs actual, the reasons, and its history."""
+    config = open_config(config_dir)
+    engine = open_store(config)
+    latest = require_run(engine)
+    if account is not None:
+        _account_timeline(engine, account)
+        return
+    accounts, _ = load_current(engine)
+    typer.echo(f"Portfolio as of {latest.as_of}: {accounts.height} accounts")
+    counts = dict(accounts.group_by("status").len().iter_rows())
+    for line in summary_lines(counts):
+        typer.echo(line)
+    by_segment = (
+        accounts.group_by("segment", "status")
+        .len()
+        .pivot("status", index="segment", values="len")
+        .fill_null(0)
+        .sort("segment")
+    )
+    typer.echo("\nBy segment:")
+    for row in by_segment.iter_rows(named=True):
+        parts = ", ".join(f"{k} {v}" for k, v in row.items() if k != "segment")
+        typer.echo(f"  {row['segment']:<14} {parts}")
+    wanted = only or "off_track"
+    listed = accounts.filter(pl.col("status") == wanted).sort(
+        ["lag_days", "arr", "account_id"], descending=[True, True, False], nulls_last=True
+    )
+    typer.echo(f"\n{wanted} accounts ({listed.height}; showing {min(limit, listed.height)}):")
+    for row in listed.head(limit).iter_rows(named=True):
+        lag = f"{row['lag_days']}d late" if row["lag_days"] is not None else ""
+        typer.echo(
+            f"  {row['account_id']:<10} {row['name'][:28]:<28} {row['segment']:<11} {lag:>9}  "
+            f"{len(row['location'])}/{len(row['expected_location'])} expected milestones  "
+            f"{row['csm_email']}"
+        )
+
+
+def _account_timeline(engine: Engine, account_id: str) -> None:
+    accounts, milestones = load_current(engine, account_id)
+    if not accounts.height:
+        raise NotFoundError(f"account {account_id!r} is not in the latest run")
+    a = accounts.row(0, named=True)
+    typer.echo(f"{a['account_id']} {a['name']} — {a['segment']} / {a['journey_name']}")
+    typer.echo(
+        f"as of {a['as_of']}: day {a['day_of_journey']} of the journey, status {a['status']}"
+        + (f", {a['lag_days']} days behind" if a["lag_days"] is not None else "")
+    )
+    typer.echo(f"location: {', '.join(a['location']) or '(no milestone yet)'}")
+    typer.echo(f"expected: {', '.join(a['expected_location']) or '(none due yet)'}")
+    typer.echo(f"last activity: {a['last_activity'] or 'none'}")
+    typer.echo("\n  milestone            due on      achieved    state      value / needs")
+    for m in milestones.iter_rows(named=True):
+        value = "" if m["value"] is None else f"{m['value']:g}"
+        needs = "" if m["threshold"] is None else f" / {m['threshold']:g}"
+        typer.echo(
+            f"  {m['milestone']:<20} {m['due_on']!s:<11} {m['achieved_on'] or '-'!s:<11} "
+            f"{m['state']:<10} {value}{needs}"
+        )
+    typer.echo("\nWhy:")
+    for reason in a["reasons"]:
+        typer.echo(f"  - {reason}")
+    history = load_history(engine, account_id)
+    status_history = history.filter(pl.col("field") == "status")
+    if status_history.height:
+        typer.echo("\nStatus history:")
+        for h in status_history.iter_rows(named=True):
+            typer.echo(f"  {h['as_of']}: {h['old_value'] or '(new)'} -> {h['new_value']}")
+
+
+@command
+def explain(account: Account, config_dir: ConfigDir = DEFAULT_CONFIG) -> None:
+    """Why this account has its segment and journey, its ICP fit per criterion, and each
+    milestone with the metric values behind its state."""
+    config = open_config(config_dir)
+    engine = open_store(config)
+    require_run(engine)
+    raw = scan(config.settings.sources.accounts, config.root, "accounts")
+    accounts, _ = conform_accounts(raw.filter(pl.col("account_id").cast(pl.String) == account))
+    if not accounts.height:
+        raise NotFoundError(f"account {account!r} is not in the accounts source")
+    stored, milestones = load_current(engine, account)
+    row = accounts.row(0, named=True)
+    typer.echo(f"{account} {row['name']} (start {row['start_date']}, CSM {row['csm_email']})")
+    for line in rule_lines(config, accounts):
+        typer.echo(line)
+    if stored.height:
+        s = stored.row(0, named=True)
+        typer.echo(f"Status on {s['as_of']}: {s['status']}")
+        for line in milestone_lines(milestones):
+            typer.echo(line)
+    else:
+        typer.echo("Not in the latest run (it may start after as_of or match no segment).")

@@ -1,0 +1,6 @@
+"""Loading and validating the CS-ops-owned YAML in `config/`."""
+
+from journey.config.errors import ConfigError, ConfigProblem
+from journey.config.loader import Config, load_config
+
+__all__ = ["Config", "ConfigError", "ConfigProblem", "load_config"]

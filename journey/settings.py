@@ -1,0 +1,71 @@
+"""Settings (`config/settings.yaml`): sources, timezone, database, report and email.
+
+No secrets live here: SMTP credentials come only from JOURNEY_SMTP_USER and
+JOURNEY_SMTP_PASSWORD, and JOURNEY_DATABASE_URL overrides `database`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from metrics.sources import SourceSpec
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Sources(_Model):
+    accounts: SourceSpec
+    events: SourceSpec | None = None
+    daily: SourceSpec | None = None
+
+
+class Freshness(_Model):
+    """How old the newest usage data may be, in days before as_of."""
+
+    warn_after_days: int = Field(default=1, ge=0)
+    error_after_days: int = Field(default=3, ge=0)
+    on_stale: Literal["fail", "warn"] = "fail"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Freshness:
+        if self.error_after_days < self.warn_after_days:
+            raise ValueError("error_after_days must be >= warn_after_days")
+        return self
+
+
+class ReportSettings(_Model):
+    top_n: int = Field(default=15, ge=1, le=200)
+    out_dir: str = "reports/out"
+
+
+class EmailSettings(_Model):
+    from_: str = Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$")
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    reply_to: str | None = None
+
+
+class Settings(_Model):
+    timezone: str = "UTC"
+    sources: Sources
+    database: str = "sqlite:///journey.db"
+    freshness: Freshness = Freshness()
+    report: ReportSettings = ReportSettings()
+    email: EmailSettings | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name such as UTC or Europe/Berlin"
+            ) from exc
+        return value

@@ -1,0 +1,81 @@
+"""Reading current state back as result frames (reports.schema) and the run ledger."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, select
+from sqlmodel import col
+
+from journey.store.tables import AccountState, MilestoneState, Run, StateChange
+from journey.store.writes import LIST_COLUMNS
+from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
+
+
+def _frame(rows: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    records = [dict(row) for row in rows]
+    for record in records:
+        for column in LIST_COLUMNS:
+            if column in record and isinstance(record[column], str):
+                record[column] = json.loads(record[column])
+    if not records:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame(records, schema=schema)
+
+
+def load_current(
+    engine: Engine, account_id: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Current accounts and milestones, optionally for one account."""
+    accounts_q = select(*[col(getattr(AccountState, c)) for c in ACCOUNT_SCHEMA])
+    milestones_q = select(*[col(getattr(MilestoneState, c)) for c in MILESTONE_SCHEMA])
+    if account_id is not None:
+        accounts_q = accounts_q.where(col(AccountState.account_id) == account_id)
+        milestones_q = milestones_q.where(col(MilestoneState.account_id) == account_id)
+    with engine.connect() as conn:
+        accounts = conn.execute(accounts_q.order_by(col(AccountState.account_id))).mappings().all()
+        milestones = (
+            conn.execute(
+                milestones_q.order_by(col(MilestoneState.account_id), col(MilestoneState.position))
+            )
+            .mappings()
+            .all()
+        )
+    return _frame(list(accounts), ACCOUNT_SCHEMA), _frame(list(milestones), MILESTONE_SCHEMA)
+
+
+def load_runs(engine: Engine) -> list[Run]:
+    """The run ledger, newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Run).order_by(col(Run.as_of).desc())).mappings().all()
+    return [Run.model_validate(dict(row)) for row in rows]
+
+
+def load_history(engine: Engine, account_id: str) -> pl.DataFrame:
+    """Every recorded change of one account, oldest first."""
+    with engine.connect() as conn:
+        rows = (
+            conn.execute(
+                select(
+                    col(StateChange.as_of),
+                    col(StateChange.milestone),
+                    col(StateChange.field),
+                    col(StateChange.old_value),
+                    col(StateChange.new_value),
+                )
+                .where(col(StateChange.account_id) == account_id)
+                .order_by(col(StateChange.as_of), col(StateChange.id))
+            )
+            .mappings()
+            .all()
+        )
+    schema = {
+        "as_of": pl.Date(),
+        "milestone": pl.String(),
+        "field": pl.String(),
+        "old_value": pl.String(),
+        "new_value": pl.String(),
+    }
+    return _frame(list(rows), schema)

@@ -1,0 +1,1 @@
+"""Behavioural data: sources, input contracts, metric definitions and the lazy metric pipeline."""

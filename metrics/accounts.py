@@ -1,0 +1,91 @@
+"""The accounts input: conform to the contract, quarantining bad rows."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metrics.contracts import (
+    ACCOUNT_COLUMNS,
+    Quarantine,
+    examples,
+    numeric,
+    parse_date,
+    require_columns,
+)
+from metrics.errors import InputError
+
+
+def conform_accounts(
+    frame: pl.LazyFrame, source: str = "accounts"
+) -> tuple[pl.DataFrame, list[Quarantine]]:
+    """Validate and type the accounts source.
+
+    Returns the clean accounts (one row per account_id, canonical types) and what was set
+    aside: rows without an account_id, with an unparseable start_date, or repeating an
+    account_id already seen (the first row wins). An `arr` that is not a number is read as
+    empty and counted.
+    """
+    schema = frame.collect_schema()
+    require_columns(schema, ACCOUNT_COLUMNS, source)
+    try:
+        raw = frame.with_row_index("__row").collect()
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"source `{source}`: cannot read: {exc}", source=source) from exc
+    typed = raw.with_columns(
+        account_id=pl.col("account_id").cast(pl.String).str.strip_chars(),
+        name=pl.col("name").cast(pl.String),
+        csm_email=pl.col("csm_email").cast(pl.String).str.strip_chars(),
+        start_date=parse_date("start_date", schema["start_date"], source),
+        arr=numeric("arr", schema, source),
+    )
+    problems: list[Quarantine] = []
+
+    no_id = typed.filter(pl.col("account_id").is_null() | (pl.col("account_id") == ""))
+    if no_id.height:
+        problems.append(
+            Quarantine(source, "empty account_id", no_id.height, examples(no_id, "__row"))
+        )
+    typed = typed.filter(pl.col("account_id").is_not_null() & (pl.col("account_id") != ""))
+
+    bad_start = typed.filter(pl.col("start_date").is_null())
+    if bad_start.height:
+        raw_values = raw.join(bad_start.select("__row"), on="__row").get_column("start_date")
+        problems.append(
+            Quarantine(
+                source,
+                "start_date missing or not a date (expected YYYY-MM-DD)",
+                bad_start.height,
+                tuple(repr(v) for v in raw_values.head(3).to_list()),
+            )
+        )
+    typed = typed.filter(pl.col("start_date").is_not_null())
+
+    duplicate = typed.filter(pl.col("account_id").is_duplicated()).filter(
+        pl.col("__row") != pl.col("__row").min().over("account_id")
+    )
+    if duplicate.height:
+        problems.append(
+            Quarantine(
+                source,
+                "duplicate account_id (the first row is kept)",
+                duplicate.height,
+                examples(duplicate, "account_id"),
+            )
+        )
+        typed = typed.join(duplicate.select("__row"), on="__row", how="anti")
+
+    if "arr" in schema:
+        bad_arr = typed.join(
+            raw.select("__row", pl.col("arr").alias("__raw_arr")), on="__row"
+        ).filter(pl.col("arr").is_null() & pl.col("__raw_arr").is_not_null())
+        bad_arr = bad_arr.filter(pl.col("__raw_arr").cast(pl.String).str.strip_chars() != "")
+        if bad_arr.height:
+            problems.append(
+                Quarantine(
+                    source,
+                    "arr is not a number (read as empty; the account is kept)",
+                    bad_arr.height,
+                    examples(bad_arr, "account_id"),
+                )
+            )
+    return typed.sort("__row").drop("__row"), problems

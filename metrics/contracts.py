@@ -1,0 +1,120 @@
+"""Input contracts: canonical columns and types, and a counted quarantine for bad rows.
+
+A missing required column or a column of an impossible type is an `InputError` (exit 4).
+Row-level problems — an unparseable date or timestamp, an empty or duplicate account id, an
+event for an account that is not in the accounts source — are set aside and counted, never
+silently dropped: each `Quarantine` says how many rows, why, and shows a few examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.errors import InputError
+
+ACCOUNT_COLUMNS = ("account_id", "name", "start_date", "csm_email")
+EVENT_COLUMNS = ("account_id", "timestamp", "event")
+DAILY_COLUMNS = ("account_id", "date")
+
+#: Timestamp formats tried, in order, for text timestamps; text without an offset is UTC.
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y")
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """Rows of a source set aside, with the reason and a few example values."""
+
+    source: str
+    reason: str
+    rows: int
+    examples: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        sample = f" (e.g. {', '.join(self.examples)})" if self.examples else ""
+        return f"{self.source}: {self.rows} row(s) set aside: {self.reason}{sample}"
+
+
+def require_columns(schema: pl.Schema, required: Sequence[str], source: str) -> None:
+    missing = [c for c in required if c not in schema]
+    if missing:
+        raise InputError(
+            f"source `{source}`: missing required column(s) {', '.join(missing)}; "
+            f"columns are: {', '.join(schema.names()) or '(none)'}. "
+            "Map your names in settings.yaml, e.g. `columns: {account_id: customer_id}`.",
+            source=source,
+        )
+
+
+def as_text(name: str, schema: pl.Schema) -> pl.Expr:
+    return pl.col(name).cast(pl.String) if name in schema else pl.lit(None, dtype=pl.String)
+
+
+def parse_date(name: str, dtype: pl.DataType, source: str) -> pl.Expr:
+    """A column as Date, whatever plausible type the source gave it; null where unparseable."""
+    col = pl.col(name)
+    if dtype == pl.Date:
+        return col
+    if isinstance(dtype, pl.Datetime):
+        return col.dt.date()
+    if dtype == pl.String:
+        text = col.str.strip_chars()
+        return pl.coalesce(
+            [text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS]
+            + [text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)]
+        )
+    raise InputError(
+        f"source `{source}`: column `{name}` must hold dates (YYYY-MM-DD), found {dtype}",
+        source=source,
+    )
+
+
+def parse_timestamp(name: str, dtype: pl.DataType, source: str) -> pl.Expr:
+    """A column as Datetime in UTC; naive timestamps are read as UTC; null where unparseable."""
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            return col.dt.replace_time_zone("UTC").dt.cast_time_unit("us")
+        return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    if dtype == pl.Date:
+        return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    if dtype == pl.String:
+        text = col.str.strip_chars().str.replace(r"Z$", "+00:00")
+        return pl.coalesce(
+            [
+                text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+                for fmt in TIMESTAMP_FORMATS
+            ]
+        )
+    raise InputError(
+        f"source `{source}`: column `{name}` must hold timestamps, found {dtype}", source=source
+    )
+
+
+def numeric(name: str, schema: pl.Schema, source: str) -> pl.Expr:
+    if name not in schema:
+        return pl.lit(None, dtype=pl.Float64)
+    dtype = schema[name]
+    if dtype.is_numeric() or dtype == pl.Null:
+        return pl.col(name).cast(pl.Float64)
+    if dtype == pl.String:
+        return pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+    raise InputError(f"source `{source}`: column `{name}` must be numeric, found {dtype}")
+
+
+def examples(frame: pl.DataFrame, column: str, limit: int = 3) -> tuple[str, ...]:
+    values = frame.get_column(column).head(limit).to_list()
+    return tuple(repr(v) for v in values)

@@ -1,0 +1,115 @@
+"""The usage inputs (events, daily): conform lazily and tag each row's journey day.
+
+Bad rows are not dropped silently: `conform_events` returns the clean rows and a lazy count of
+set-aside rows per reason, collected together with the run's results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from metrics.contracts import (
+    DAILY_COLUMNS,
+    EVENT_COLUMNS,
+    as_text,
+    numeric,
+    parse_date,
+    parse_timestamp,
+    require_columns,
+)
+
+#: Columns of the quarantine-count frame.
+QUARANTINE_SCHEMA = {"source": pl.String, "reason": pl.String, "rows": pl.UInt32}
+
+
+def conform_events(
+    frame: pl.LazyFrame, known_accounts: pl.LazyFrame, timezone: str, source: str = "events"
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Type the events source and add `day` (the timestamp's date in `timezone`).
+
+    `known_accounts` has an `account_id` column. Returns (clean events, quarantine counts).
+    """
+    schema = frame.collect_schema()
+    require_columns(schema, EVENT_COLUMNS, source)
+    extra = [c for c in schema.names() if c not in ("account_id", "timestamp", "event", "user_id")]
+    timestamp = parse_timestamp("timestamp", schema["timestamp"], source)
+    typed = frame.select(
+        pl.col("account_id").cast(pl.String),
+        timestamp.alias("timestamp"),
+        pl.col("event").cast(pl.String),
+        as_text("user_id", schema).alias("user_id"),
+        numeric("value", schema, source).alias("value"),
+        *[pl.col(c) for c in extra if c != "value"],
+    )
+    if schema["timestamp"] == pl.Date:
+        typed = typed.with_columns(day=pl.col("timestamp").dt.date())
+    else:
+        typed = typed.with_columns(day=pl.col("timestamp").dt.convert_time_zone(timezone).dt.date())
+    return _split_known(
+        typed,
+        known_accounts,
+        source,
+        bad_when=pl.col("timestamp").is_null(),
+        bad_reason="timestamp missing or unparseable",
+    )
+
+
+def conform_daily(
+    frame: pl.LazyFrame, known_accounts: pl.LazyFrame, source: str = "daily"
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Type the daily source: `date` becomes `day`; measures become Float64."""
+    schema = frame.collect_schema()
+    require_columns(schema, DAILY_COLUMNS, source)
+    measures = [c for c in schema.names() if c not in DAILY_COLUMNS]
+    typed = frame.select(
+        pl.col("account_id").cast(pl.String),
+        parse_date("date", schema["date"], source).alias("day"),
+        *[
+            numeric(c, schema, source).alias(c) if schema[c] != pl.String else pl.col(c)
+            for c in measures
+        ],
+    )
+    return _split_known(
+        typed,
+        known_accounts,
+        source,
+        bad_when=pl.col("day").is_null(),
+        bad_reason="date missing or unparseable",
+    )
+
+
+def _split_known(
+    typed: pl.LazyFrame,
+    known_accounts: pl.LazyFrame,
+    source: str,
+    *,
+    bad_when: pl.Expr,
+    bad_reason: str,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    known = known_accounts.select("account_id").unique().with_columns(__known=pl.lit(True))
+    tagged = typed.join(known, on="account_id", how="left", maintain_order="left").with_columns(
+        __reason=pl.when(pl.col("account_id").is_null())
+        .then(pl.lit("empty account_id"))
+        .when(bad_when)
+        .then(pl.lit(bad_reason))
+        .when(pl.col("__known").is_null())
+        .then(pl.lit("account_id not in the accounts source"))
+    )
+    clean = tagged.filter(pl.col("__reason").is_null()).drop("__known", "__reason")
+    counts = (
+        tagged.filter(pl.col("__reason").is_not_null())
+        .group_by("__reason")
+        .agg(pl.len().cast(pl.UInt32).alias("rows"))
+        .select(pl.lit(source).alias("source"), pl.col("__reason").alias("reason"), "rows")
+    )
+    return clean, counts
+
+
+def within_journey(usage: pl.LazyFrame, accounts: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """Rows on days from the account's start_date through as_of (others are ignored)."""
+    starts = accounts.select("account_id", "start_date")
+    return usage.join(starts, on="account_id", how="inner").filter(
+        (pl.col("day") >= pl.col("start_date")) & (pl.col("day") <= as_of)
+    )

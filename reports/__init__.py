@@ -1,0 +1,1 @@
+"""Ranking, report rendering, exports and email delivery of evaluated results."""

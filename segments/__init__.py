@@ -1,0 +1,1 @@
+"""ICP and segmentation rules: condition models, rule -> polars expression, assignment."""
