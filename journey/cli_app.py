@@ -35,6 +35,14 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+#: `journey segments ...`: commands about segmentation rules (diff, suggest).
+segments_app = typer.Typer(
+    help="Segmentation rules: preview a config change (diff), learn rules from behaviour "
+    "(suggest).",
+    no_args_is_help=True,
+)
+app.add_typer(segments_app, name="segments")
+
 log = logging.getLogger("journey")
 
 ConfigDir = Annotated[

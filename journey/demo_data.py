@@ -4,8 +4,9 @@
 and `generate_events` draws their product usage. Each account gets a hidden archetype that is
 never a column: *healthy* accounts reach the milestones of `config/journeys/*.yaml` on time,
 *slow* ones reach them late, *stalled* ones fade after their first weeks (some go dark for 60+
-days, about 1% never start). Usage is sized by the journey an account lands on under
-`config/segments.yaml`, so a healthy account can always reach its own milestones.
+days; about 1% never start, besides accounts that began only a day ago). Usage is sized by the
+journey an account lands on under `config/segments.yaml` (not by plan alone), so a healthy
+account can always reach its own milestones.
 
 Everything is vectorised numpy (no loop per event) and a pure function of its inputs and seed:
 the same call gives the same frames, byte for byte. Only `write_demo_data` touches files.
@@ -63,15 +64,8 @@ _SEATS = ((3, 10), (10, 50), (40, 500))  # by journey tier, always >= that tier'
 _MODULES = ("analytics", "reporting", "dashboards", "api", "alerts", "sso", "data-sync")
 _MODULE_COUNTS = ((1, 2), (2, 4), (3, 7))
 
-_CSMS = (
-    "ana.silva",
-    "james.okafor",
-    "mei.tanaka",
-    "lukas.becker",
-    "sofia.martinez",
-    "david.cohen",
-    "priya.nair",
-    "tom.walsh",
+_CSMS = _words(
+    "ana.silva james.okafor mei.tanaka lukas.becker sofia.martinez david.cohen priya.nair tom.walsh"
 )
 _FIRST_NAMES = _words(
     "Priya Maria Jonas Aisha Chen Olivia Mateo Fatima Lars Grace Diego Hannah Kenji Amara "
@@ -137,8 +131,6 @@ _INTEGRATION_DAYS = {  # (probability, first day, last day) by archetype, then t
 }
 # Session start hour in UTC by region: working hours, so APAC lands near midnight.
 _REGION_HOUR = (15.5, 9.5, 3.0, 14.5)
-
-
 _TEXT_COLUMNS = _words("account_id name csm_email industry plan region products website _term")
 
 

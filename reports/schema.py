@@ -84,3 +84,39 @@ def empty_accounts() -> pl.DataFrame:
 def empty_milestones() -> pl.DataFrame:
     """A milestones-result frame with no rows."""
     return pl.DataFrame(schema=MILESTONE_SCHEMA)
+
+
+#: Per-account trend from the stored history (journey.trends), for "newly off-track",
+#: "still off-track for n weeks" and "recovered" in the weekly report.
+TREND_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "previous_status": pl.String(),  # status on the comparison date (a week earlier); null if new
+    "status_since": pl.Date(),  # first day of the current status streak
+    "weeks_in_status": pl.Int32(),  # whole weeks since status_since
+    "newly_off_track": pl.Boolean(),  # off_track now, not off_track on the comparison date
+    "recovered": pl.Boolean(),  # off_track on the comparison date, not now
+    "regressed_milestones": pl.List(pl.String()),  # milestones that regressed since then
+}
+
+#: Commitments recorded in whiteboard sessions (journey session add), for the report.
+COMMITMENT_SCHEMA: dict[str, pl.DataType] = {
+    "commitment_id": pl.Int64(),
+    "account_id": pl.String(),
+    "session_id": pl.Int64(),
+    "session_date": pl.Date(),
+    "owner": pl.String(),
+    "next_step": pl.String(),
+    "due_on": pl.Date(),
+    "status": pl.String(),  # open | done
+    "done_on": pl.Date(),
+}
+
+#: Active snoozes (journey snooze): accounts whose off-track flag is hidden from reports.
+SNOOZE_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "until": pl.Date(),
+    "reason": pl.String(),
+    "created_by": pl.String(),
+    "created_on": pl.Date(),
+    "status_at_snooze": pl.String(),
+}
