@@ -94,8 +94,11 @@ def user_errors() -> Iterator[None]:
     """Render user errors as messages with their exit code; no traceback unless debugging."""
     try:
         yield
-    except typer.Exit:
+    except (typer.Exit, typer.Abort):
         raise
+    except typer.BadParameter as exc:  # raised while parsing a value inside a command
+        exc.show()
+        raise typer.Exit(int(ExitCode.USAGE)) from None
     except ConfigError as exc:
         errors = [p for p in exc.problems if p.severity == "error"]
         err(f"error: invalid configuration ({len(errors)} problem(s)):")

@@ -8,6 +8,7 @@ others are given) and data/ (accounts.csv, events.csv) under tmp_path and return
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ sources:
   accounts: {{path: data/accounts.csv}}
   events: {{path: data/events.csv}}
 database: sqlite:///journey.db
-freshness: {{warn_after_days: 10000, error_after_days: 10000}}
+freshness: {{warn_after_days: 10000, error_after_days: 10000, on_stale: warn}}
 report: {{top_n: 15, out_dir: reports/out}}
 """
 
@@ -53,6 +54,8 @@ EVENTS_HEADER = "account_id,timestamp,event,user_id,value\n"
 @dataclass
 class Project:
     root: Path
+    #: Read milestone states through `journey run` + `journey export` instead of evaluate().
+    via_cli: bool = False
 
     @property
     def config_dir(self) -> Path:
@@ -72,10 +75,21 @@ class Project:
 
     def states(self, as_of: str) -> dict[tuple[str, str], tuple[str | None, str]]:
         """(account, milestone) -> (achieved_on ISO or None, state)."""
+        if self.via_cli:
+            return self.exported_states(as_of)
         rows = self.evaluate(as_of).milestones.select(
             "account_id", "milestone", pl.col("achieved_on").cast(pl.String), "state"
         )
         return {(a, m): (on, s) for a, m, on, s in rows.iter_rows()}
+
+    def exported_states(self, as_of: str) -> dict[tuple[str, str], tuple[str | None, str]]:
+        """The same, through `journey run --as-of` and `journey export --format json`."""
+        code, _, err = self.cli("run", "--as-of", as_of)
+        assert code == 0, err
+        code, out, err = self.cli("export", "--format", "json")
+        assert code == 0, err
+        rows = json.loads(out)
+        return {(r["account_id"], r["milestone"]): (r["achieved_on"], r["state"]) for r in rows}
 
     def cli(self, *args: str) -> tuple[int, str, str]:
         """Run `journey ARGS --config <this project>` in-process: (exit code, stdout, stderr)."""
@@ -100,8 +114,10 @@ def project_factory(tmp_path: Path) -> ProjectFactory:
         segments: str = SEGMENTS,
         journey_extra: str = "grace_days: 0\n",
         icp: str | None = None,
+        via_cli: bool = False,
     ) -> Project:
-        project = Project(tmp_path / "project")
+        existing = sorted(tmp_path.glob("project*"))
+        project = Project(tmp_path / f"project{len(existing)}", via_cli=via_cli)
         project.write("config/settings.yaml", SETTINGS.format(timezone=timezone))
         project.write("config/metrics.yaml", metrics)
         project.write("config/segments.yaml", segments)

@@ -5,13 +5,22 @@ Every account starts on 2026-01-01 (journey day 0) unless the case says otherwis
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
 
 import polars as pl
+import pytest
 
-from support import ProjectFactory
+from support import ProjectFactory, project_factory
 
 ANA = "ana@example.com"
+
+
+@pytest.fixture(params=["evaluate", "run+export"])
+def make_project(request: pytest.FixtureRequest, tmp_path: Path) -> ProjectFactory:
+    """Every golden case twice: through evaluate(), and through the CLI's run + export."""
+    return functools.partial(project_factory(tmp_path), via_cli=request.param == "run+export")
 
 
 def accounts(*rows: str) -> str:

@@ -1,0 +1,98 @@
+"""Sources: CSV and Parquet, single files and globs, column mapping, clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from metrics.accounts import conform_accounts
+from metrics.errors import InputError
+from metrics.sources import SourceSpec, scan
+from metrics.usage import conform_events
+
+
+def test_parquet_glob_and_column_mapping(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "events"
+    folder.mkdir(parents=True)
+    for month in (1, 2):
+        pl.DataFrame(
+            {
+                "customer": ["a"],
+                "ts": [dt.datetime(2026, month, 5, 10, tzinfo=dt.UTC)],
+                "event": ["login"],
+            }
+        ).write_parquet(folder / f"2026-0{month}.parquet")
+    spec = SourceSpec(
+        path="data/events/*.parquet", columns={"account_id": "customer", "timestamp": "ts"}
+    )
+    frame = scan(spec, tmp_path, "events").collect()
+    assert frame.columns == ["account_id", "timestamp", "event"]
+    assert frame.height == 2
+
+
+def test_csv_accounts_are_typed_and_bad_rows_quarantined(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text(
+        "account_id,name,start_date,csm_email,arr\n"
+        "A1,Acme,2026-01-01,ana@example.com,1000\n"
+        "A1,Acme again,2026-01-02,ana@example.com,1000\n"
+        "A2,Beta,not a date,ana@example.com,\n"
+        ",Nameless,2026-01-01,ana@example.com,\n"
+        "A3,Gamma,2026/01/03,bo@example.com,n/a\n",
+        encoding="utf-8",
+    )
+    accounts, quarantine = conform_accounts(scan(SourceSpec(path="accounts.csv"), tmp_path, "a"))
+    assert accounts["account_id"].to_list() == ["A1", "A3"]
+    assert accounts["start_date"].to_list() == [dt.date(2026, 1, 1), dt.date(2026, 1, 3)]
+    assert accounts["arr"].to_list() == [1000.0, None]
+    reasons = {q.reason.split(" (")[0]: q.rows for q in quarantine}
+    assert reasons == {
+        "empty account_id": 1,
+        "start_date missing or not a date": 1,
+        "duplicate account_id": 1,
+        "arr is not a number": 1,
+    }
+    assert "'not a date'" in next(q.describe() for q in quarantine if "start_date" in q.reason)
+
+
+def test_missing_file_names_the_source_and_pattern(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"source `events`: no file matches 'data/\*.parquet'"):
+        scan(SourceSpec(path="data/*.parquet"), tmp_path, "events")
+
+
+def test_missing_required_column_lists_what_is_there(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text("id,name\nA1,Acme\n", encoding="utf-8")
+    frame = scan(SourceSpec(path="accounts.csv"), tmp_path, "accounts")
+    with pytest.raises(InputError) as error:
+        conform_accounts(frame)
+    message = str(error.value)
+    assert "missing required column(s) account_id, start_date, csm_email" in message
+    assert "columns are: id, name" in message
+
+
+def test_mapped_column_absent_from_the_source(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text("account_id,when,event\n", encoding="utf-8")
+    spec = SourceSpec(path="e.csv", columns={"timestamp": "ts"})
+    with pytest.raises(InputError, match="mapped column"):
+        scan(spec, tmp_path, "events")
+
+
+def test_events_quarantine_unknown_accounts_and_bad_timestamps() -> None:
+    events = pl.LazyFrame(
+        {
+            "account_id": ["a", "zzz", "a", None],
+            "timestamp": ["2026-01-01T10:00:00Z", "2026-01-01T10:00:00Z", "yesterday", "x"],
+            "event": ["login"] * 4,
+        }
+    )
+    known = pl.LazyFrame({"account_id": ["a"]})
+    clean, counts = conform_events(events, known, "Europe/Berlin")
+    assert clean.collect()["day"].to_list() == [dt.date(2026, 1, 1)]
+    rows = dict(counts.collect().select("reason", "rows").iter_rows())
+    assert rows == {
+        "account_id not in the accounts source": 1,
+        "timestamp missing or unparseable": 1,
+        "empty account_id": 1,
+    }
