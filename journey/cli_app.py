@@ -32,7 +32,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     pretty_exceptions_enable=False,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain click formatting rewraps docstring paragraphs to the terminal; rich keeps
+    # their hard line breaks, which reads ragged.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 #: `journey segments ...`: commands about segmentation rules (diff, suggest).
