@@ -1,4 +1,4 @@
-"""`journey run` (the nightly job) and `journey check` (validate the YAML only)."""
+"""`journey run`: the nightly job (`journey check` lives in commands/check.py)."""
 
 from __future__ import annotations
 
@@ -63,17 +63,3 @@ def run(
     if evaluation.not_started:
         typer.echo(f"  ({evaluation.not_started} account(s) start after {day} and were skipped)")
     typer.echo(f"{outcome.changes} change(s) recorded in history")
-
-
-@command
-def check(config_dir: ConfigDir = DEFAULT_CONFIG) -> None:
-    """Validate the YAML in config/ without reading data, the database or SMTP.
-
-    Every problem in every file is listed with file:line and a hint; exit 3 if any.
-    Suitable for CI on the config repository.
-    """
-    config = open_config(config_dir)
-    typer.echo(
-        f"config OK: {len(config.icps)} ICP(s), {len(config.segments)} segment rule(s), "
-        f"{len(config.metrics)} metric(s), {len(config.journeys)} journey(s)"
-    )

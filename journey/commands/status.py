@@ -1,4 +1,4 @@
-"""`journey status` and `journey explain`: read the stored results."""
+"""`journey status`: read the stored results (`journey explain` is in commands/explain.py)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,9 @@ from journey.cli_app import (
 )
 from journey.commands.run import summary_lines
 from journey.errors import NotFoundError
-from journey.explain import milestone_lines, rule_lines
+from journey.sessions.reads import account_loop
 from journey.store import load_current
 from journey.store.reads import load_history
-from metrics.accounts import conform_accounts
-from metrics.sources import scan
 
 Account = Annotated[str, typer.Argument(help="An account_id, e.g. ACC-00042.")]
 
@@ -105,28 +103,5 @@ def _account_timeline(engine: Engine, account_id: str) -> None:
         typer.echo("\nStatus history:")
         for h in status_history.iter_rows(named=True):
             typer.echo(f"  {h['as_of']}: {h['old_value'] or '(new)'} -> {h['new_value']}")
-
-
-@command
-def explain(account: Account, config_dir: ConfigDir = DEFAULT_CONFIG) -> None:
-    """Why this account has its segment and journey, its ICP fit per criterion, and each
-    milestone with the metric values behind its state."""
-    config = open_config(config_dir)
-    engine = open_store(config)
-    require_run(engine)
-    raw = scan(config.settings.sources.accounts, config.root, "accounts")
-    accounts, _ = conform_accounts(raw.filter(pl.col("account_id").cast(pl.String) == account))
-    if not accounts.height:
-        raise NotFoundError(f"account {account!r} is not in the accounts source")
-    stored, milestones = load_current(engine, account)
-    row = accounts.row(0, named=True)
-    typer.echo(f"{account} {row['name']} (start {row['start_date']}, CSM {row['csm_email']})")
-    for line in rule_lines(config, accounts):
+    for line in account_loop(engine, account_id, a["as_of"]):
         typer.echo(line)
-    if stored.height:
-        s = stored.row(0, named=True)
-        typer.echo(f"Status on {s['as_of']}: {s['status']}")
-        for line in milestone_lines(milestones):
-            typer.echo(line)
-    else:
-        typer.echo("Not in the latest run (it may start after as_of or match no segment).")

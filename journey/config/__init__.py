@@ -1,6 +1,13 @@
 """Loading and validating the CS-ops-owned YAML in `config/`."""
 
 from journey.config.errors import ConfigError, ConfigProblem
-from journey.config.loader import Config, load_config
+from journey.config.loader import Config, ConfigReport, load_config, validate_config
 
-__all__ = ["Config", "ConfigError", "ConfigProblem", "load_config"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "ConfigReport",
+    "load_config",
+    "validate_config",
+]

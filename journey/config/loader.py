@@ -1,47 +1,44 @@
 """Load `config/` into one frozen `Config`, collecting every problem before failing.
 
-Each file is validated by its pydantic model; every validation error is mapped back to the
-file, line and key path it came from. Cross-file references (segment -> journey, milestone ->
-metric, `{icp: ID}` -> icp.yaml) are checked afterwards, with did-you-mean hints.
+Each file is read with positions (`yaml_source`), validated by its model (`model.FILE_KINDS`)
+with errors mapped back to file:line (`validation`); then references across files are checked
+(`references`) and likely mistakes flagged (`lint`). `validate_config` returns everything it
+found; `load_config` raises ConfigError when any of it is an error.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from journey.config.errors import ConfigError, ConfigProblem
+from journey.config.errors import ConfigError, ConfigProblem, sort_key
+from journey.config.lint import lint
+from journey.config.model import ConfigModels, IcpFile, SegmentsFile
+from journey.config.references import check_references
+from journey.config.validation import did_you_mean, validation_problems
 from journey.config.yaml_source import YamlDocument, YamlSyntaxError, load_yaml
-from journey.journeys import Journey
+from journey.journeys import Journey, Milestone
 from journey.settings import Settings
 from metrics.definitions import Metric, MetricsFile
-from segments.conditions import Comparison, IcpRef, walk
 from segments.icp import Icp
 from segments.rules import Segment
 
+__all__ = [
+    "Config",
+    "ConfigReport",
+    "IcpFile",
+    "SegmentsFile",
+    "confined_path",
+    "did_you_mean",
+    "load_config",
+    "validate_config",
+]
+
 M = TypeVar("M", bound=BaseModel)
-
-
-class IcpFile(BaseModel):
-    """The whole of `icp.yaml`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    icps: tuple[Icp, ...] = ()
-
-
-class SegmentsFile(BaseModel):
-    """The whole of `segments.yaml`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    segments: tuple[Segment, ...] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,25 @@ class Config:
         return confined_path(self.root, value, what)
 
 
+@dataclass(frozen=True)
+class ConfigReport:
+    """The outcome of validating a config folder: the config (if no errors) and all problems."""
+
+    config: Config | None
+    problems: tuple[ConfigProblem, ...]
+    models: ConfigModels
+
+    @property
+    def errors(self) -> list[ConfigProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[ConfigProblem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
 def confined_path(root: Path, value: str, what: str) -> Path:
+    """`value` resolved against `root`; ConfigError when it points outside the project."""
     path = Path(value)
     if path.is_absolute():
         return path
@@ -75,252 +90,165 @@ def confined_path(root: Path, value: str, what: str) -> Path:
                     "config/settings.yaml",
                     f"{what} {value!r} points outside the project folder {root}",
                     hint="use a path inside the project, or an absolute path",
+                    code="path-outside-project",
                 )
             ]
         )
     return root / path
 
 
-_KNOWN_KEYS: set[str] = set()
-
-
-def _known_keys() -> set[str]:
-    if not _KNOWN_KEYS:
-        from segments.conditions import OPERATORS
-
-        for model in (Settings, IcpFile, SegmentsFile, MetricsFile, Journey):
-            _KNOWN_KEYS.update(_field_names(model))
-        _KNOWN_KEYS.update(OPERATORS)
-    return _KNOWN_KEYS
-
-
-def _field_names(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:
-    seen = seen or set()
-    if model in seen:
-        return set()
-    seen.add(model)
-    names: set[str] = set()
-    for name, info in model.model_fields.items():
-        names.add(info.alias or name)
-        for arg in _model_args(info.annotation):
-            names |= _field_names(arg, seen)
-    return names
-
-
-def _model_args(annotation: Any) -> Iterable[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        yield from _model_args(arg)
-    for arg in getattr(annotation, "__metadata__", ()) or ():
-        yield from _model_args(arg)
-    origin = getattr(annotation, "__origin__", None)
-    if origin is not None and origin is not annotation:
-        yield from _model_args(origin)
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    match = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
-    return f"did you mean `{match[0]}`?" if match else None
-
-
-def _validation_problems(doc: YamlDocument, exc: ValidationError) -> list[ConfigProblem]:
-    problems = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        line, column, key = doc.locate(loc)
-        message = error["msg"].removeprefix("Value error, ")
-        hint = None
-        if error["type"] == "extra_forbidden":
-            unknown = str(loc[-1])
-            message = f"unknown key `{unknown}`"
-            hint = did_you_mean(unknown, _known_keys())
-        elif error["type"] == "missing":
-            message = f"missing required key `{loc[-1]}`"
-        problems.append(ConfigProblem(doc.display, message, line, column, key, hint))
-    return problems
-
-
 def _validate(doc: YamlDocument, model: type[M], problems: list[ConfigProblem]) -> M | None:
     if doc.data is None:
-        problems.append(ConfigProblem(doc.display, "the file is empty", line=1))
+        problems.append(
+            doc.problem(
+                (),
+                "the file is empty",
+                hint="see docs/config-reference.md for what this file holds",
+                code="empty-file",
+            )
+        )
         return None
     if not isinstance(doc.data, dict):
-        problems.append(ConfigProblem(doc.display, "expected a mapping of keys at the top", 1))
+        problems.append(
+            doc.problem((), "expected a mapping of keys at the top of the file", code="not-mapping")
+        )
         return None
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        problems.extend(_validation_problems(doc, exc))
+        problems.extend(validation_problems(doc, model, exc))
         return None
 
 
-def _load(path: Path, display: str, problems: list[ConfigProblem]) -> YamlDocument | None:
-    if not path.is_file():
-        problems.append(ConfigProblem(display, "file not found"))
-        return None
-    try:
-        return load_yaml(path, display)
-    except YamlSyntaxError as exc:
-        problems.append(exc.problem)
-        return None
+def _items(doc: YamlDocument, key: str, model: type[M]) -> list[tuple[int, M]]:
+    """The entries of the list under `key` that validate on their own, with their index."""
+    raw = doc.data.get(key) if isinstance(doc.data, dict) else None
+    adapter = TypeAdapter(model)
+    items = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            items.append((index, adapter.validate_python(item)))
+        except ValidationError:
+            continue
+    return items
+
+
+def _metrics(doc: YamlDocument) -> dict[str, Metric]:
+    """The metrics of metrics.yaml that validate on their own."""
+    raw = doc.data.get("metrics") if isinstance(doc.data, dict) else None
+    adapter: TypeAdapter[Metric] = TypeAdapter(Metric)
+    metrics = {}
+    for name, item in (raw if isinstance(raw, dict) else {}).items():
+        try:
+            metrics[str(name)] = adapter.validate_python(item)
+        except ValidationError:
+            continue
+    return metrics
+
+
+def _read_models(config_dir: Path, problems: list[ConfigProblem]) -> ConfigModels:
+    models = ConfigModels(config_dir.name)
+
+    def load(rel: str, model: type[M], required: bool = True) -> M | None:
+        path = config_dir / rel
+        display = f"{models.name}/{rel}"
+        if not path.is_file():
+            if required:
+                models.failed.add(rel)
+                problems.append(ConfigProblem(display, "file not found", code="missing-file"))
+            return None
+        try:
+            doc = load_yaml(path, display)
+        except YamlSyntaxError as exc:
+            models.failed.add(rel)
+            models.unreadable.add(rel)
+            problems.append(exc.problem)
+            return None
+        models.docs[rel] = doc
+        problems.extend(doc.warnings)
+        result = _validate(doc, model, problems)
+        if result is None:
+            models.failed.add(rel)
+        return result
+
+    models.settings = load("settings.yaml", Settings)
+    icp_file = load("icp.yaml", IcpFile, required=False)
+    segments_file = load("segments.yaml", SegmentsFile)
+    metrics_file = load("metrics.yaml", MetricsFile)
+    models.icps = icp_file.icps if icp_file else ()
+    models.segments = segments_file.segments if segments_file else ()
+    docs = models.docs
+    models.icp_items = (
+        list(enumerate(models.icps))
+        if icp_file or "icp.yaml" not in docs
+        else _items(docs["icp.yaml"], "icps", Icp)
+    )
+    models.segment_items = (
+        list(enumerate(models.segments))
+        if segments_file or "segments.yaml" not in docs
+        else _items(docs["segments.yaml"], "segments", Segment)
+    )
+    models.metrics = (
+        dict(metrics_file.metrics)
+        if metrics_file is not None
+        else {}
+        if "metrics.yaml" not in docs
+        else _metrics(docs["metrics.yaml"])
+    )
+    journey_files = sorted((config_dir / "journeys").glob("*.y*ml"))
+    if not journey_files:
+        problems.append(
+            ConfigProblem(
+                f"{models.name}/journeys/",
+                "no journey files (*.yaml) found",
+                hint="add one file per journey, e.g. journeys/onboarding.yaml",
+                code="missing-file",
+            )
+        )
+    for path in journey_files:
+        rel = f"journeys/{path.name}"
+        journey = load(rel, Journey)
+        if journey is not None:
+            models.journeys[rel] = journey
+            models.milestone_items[rel] = list(enumerate(journey.milestones))
+        elif rel in docs:
+            models.milestone_items[rel] = _items(docs[rel], "milestones", Milestone)
+    return models
+
+
+def validate_config(config_dir: Path) -> ConfigReport:
+    """Validate every file in `config_dir`; never raises for problems in the files."""
+    config_dir = config_dir.resolve()
+    if not config_dir.is_dir():
+        problem = ConfigProblem(str(config_dir), "config folder not found", code="missing-file")
+        return ConfigReport(None, (problem,), ConfigModels(config_dir.name))
+    problems: list[ConfigProblem] = []
+    models = _read_models(config_dir, problems)
+    problems += check_references(models)
+    problems += lint(models)
+    problems.sort(key=sort_key)
+    config = None
+    if models.settings is not None and not any(p.severity == "error" for p in problems):
+        digest = hashlib.sha256()
+        for rel in sorted(models.docs):
+            digest.update(rel.encode() + b"\0" + models.docs[rel].path.read_bytes() + b"\0")
+        config = Config(
+            root=config_dir.parent,
+            config_dir=config_dir,
+            settings=models.settings,
+            icps=models.icps,
+            segments=models.segments,
+            metrics=models.metrics,
+            journeys=models.journeys_by_id(),
+            fingerprint=digest.hexdigest()[:16],
+            warnings=tuple(p for p in problems if p.severity == "warning"),
+        )
+    return ConfigReport(config, tuple(problems), models)
 
 
 def load_config(config_dir: Path) -> Config:
     """Load and validate every file in `config_dir`; raise ConfigError listing all problems."""
-    config_dir = config_dir.resolve()
-    if not config_dir.is_dir():
-        raise ConfigError([ConfigProblem(str(config_dir), "config folder not found")])
-    name = config_dir.name
-    problems: list[ConfigProblem] = []
-    docs: dict[str, YamlDocument] = {}
-
-    def load(rel: str, model: type[M], required: bool = True) -> M | None:
-        path = config_dir / rel
-        if not required and not path.exists():
-            return None
-        doc = _load(path, f"{name}/{rel}", problems)
-        if doc is None:
-            return None
-        docs[rel] = doc
-        return _validate(doc, model, problems)
-
-    settings = load("settings.yaml", Settings)
-    icp_file = load("icp.yaml", IcpFile, required=False)
-    segments_file = load("segments.yaml", SegmentsFile)
-    metrics_file = load("metrics.yaml", MetricsFile)
-    journeys: dict[str, Journey] = {}
-    journey_files = sorted((config_dir / "journeys").glob("*.y*ml"))
-    if not journey_files:
-        problems.append(ConfigProblem(f"{name}/journeys/", "no journey files (*.yaml) found"))
-    for path in journey_files:
-        rel = f"journeys/{path.name}"
-        journey = load(rel, Journey)
-        if journey is None:
-            continue
-        if journey.id in journeys:
-            line, _, _ = docs[rel].locate(("id",))
-            problems.append(
-                ConfigProblem(f"{name}/{rel}", f"journey id `{journey.id}` is used twice", line)
-            )
-        journeys[journey.id] = journey
-
-    icps = icp_file.icps if icp_file else ()
-    segments = segments_file.segments if segments_file else ()
-    metrics = metrics_file.metrics if metrics_file else {}
-    problems += check_references(name, docs, icps, segments, metrics, journeys)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors or settings is None:
-        raise ConfigError(problems)
-    digest = hashlib.sha256()
-    for rel in sorted(docs):
-        digest.update(rel.encode() + b"\0" + docs[rel].path.read_bytes() + b"\0")
-    return Config(
-        root=config_dir.parent,
-        config_dir=config_dir,
-        settings=settings,
-        icps=icps,
-        segments=segments,
-        metrics=dict(metrics),
-        journeys=journeys,
-        fingerprint=digest.hexdigest()[:16],
-        warnings=tuple(p for p in problems if p.severity == "warning"),
-    )
-
-
-def check_references(
-    name: str,
-    docs: dict[str, YamlDocument],
-    icps: tuple[Icp, ...],
-    segments: tuple[Segment, ...],
-    metrics: dict[str, Metric],
-    journeys: dict[str, Journey],
-) -> list[ConfigProblem]:
-    """Problems that span files: undefined journeys, metrics, ICPs; misplaced fields."""
-    problems: list[ConfigProblem] = []
-    icp_ids = [icp.id for icp in icps]
-
-    def problem(rel: str, loc: tuple[Any, ...], message: str, hint: str | None = None) -> None:
-        doc = docs.get(rel)
-        line, column, key = doc.locate(loc) if doc else (None, None, "")
-        problems.append(ConfigProblem(f"{name}/{rel}", message, line, column, key, hint))
-
-    for i, segment in enumerate(segments):
-        if journeys and segment.journey not in journeys:
-            problem(
-                "segments.yaml",
-                ("segments", i, "journey"),
-                f"journey `{segment.journey}` is not defined in journeys/",
-                did_you_mean(segment.journey, journeys),
-            )
-        for node in walk(segment.when):
-            if isinstance(node, IcpRef) and node.icp not in icp_ids:
-                problem(
-                    "segments.yaml",
-                    ("segments", i, "when"),
-                    f"ICP `{node.icp}` is not defined in icp.yaml",
-                    did_you_mean(node.icp, icp_ids),
-                )
-            if isinstance(node, Comparison) and node.metric is not None:
-                problem(
-                    "segments.yaml",
-                    ("segments", i, "when"),
-                    "segment rules compare account fields: use `field:`, not `metric:`",
-                )
-    for i, icp in enumerate(icps):
-        for j, criterion in enumerate(icp.criteria):
-            for node in walk(criterion.condition):
-                if isinstance(node, IcpRef) or (
-                    isinstance(node, Comparison) and node.metric is not None
-                ):
-                    problem(
-                        "icp.yaml",
-                        ("icps", i, "criteria", j),
-                        "ICP criteria compare account fields: use `field:`",
-                    )
-    for metric_name, metric in metrics.items():
-        if metric.where is None:
-            continue
-        for node in walk(metric.where):
-            if isinstance(node, IcpRef) or (
-                isinstance(node, Comparison) and node.metric is not None
-            ):
-                problem(
-                    "metrics.yaml",
-                    ("metrics", metric_name, "where"),
-                    "a metric's `where` filters source rows: use `field:`",
-                )
-    for journey in journeys.values():
-        rel = next(
-            (
-                r
-                for r, d in docs.items()
-                if r.startswith("journeys/")
-                and d.data
-                and isinstance(d.data, dict)
-                and d.data.get("id") == journey.id
-            ),
-            "",
-        )
-        for i, milestone in enumerate(journey.milestones):
-            for node in walk(milestone.when):
-                if isinstance(node, IcpRef) or (
-                    isinstance(node, Comparison) and node.field is not None
-                ):
-                    problem(
-                        rel,
-                        ("milestones", i, "when"),
-                        "milestone conditions compare metrics: use `metric:`",
-                    )
-                if (
-                    isinstance(node, Comparison)
-                    and node.metric is not None
-                    and (node.metric not in metrics)
-                ):
-                    problem(
-                        rel,
-                        ("milestones", i, "when"),
-                        f"metric `{node.metric}` is not defined in metrics.yaml",
-                        did_you_mean(node.metric, metrics),
-                    )
-    return problems
+    report = validate_config(config_dir)
+    if report.config is None:
+        raise ConfigError(list(report.problems))
+    return report.config

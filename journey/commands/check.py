@@ -1,0 +1,122 @@
+"""`journey check`: validate the YAML in config/ (and, optionally, the rules against the data)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from journey.cli_app import DEFAULT_CONFIG, ConfigDir, command
+from journey.config.data_checks import EVENT_COLUMN, Schema, data_problems
+from journey.config.errors import ConfigProblem, sort_key
+from journey.config.loader import Config, validate_config
+from journey.errors import ExitCode, UsageError
+from metrics.accounts import conform_accounts
+from metrics.sources import scan
+from metrics.usage import conform_daily, conform_events
+
+
+def source_schemas(config: Config) -> tuple[dict[str, Schema], set[str] | None]:
+    """Column types of each configured source, and the event names that occur (I/O)."""
+    sources = config.settings.sources
+    accounts_raw = scan(sources.accounts, config.root, "accounts")
+    schemas: dict[str, Schema] = {"accounts": dict(accounts_raw.collect_schema().items())}
+    accounts, _ = conform_accounts(accounts_raw)
+    known = accounts.lazy().select("account_id")
+    event_names: set[str] | None = None
+    if sources.events is not None:
+        raw = scan(sources.events, config.root, "events")
+        events, _ = conform_events(raw, known, config.settings.timezone)
+        schemas["events"] = dict(events.collect_schema().items())
+        names = raw.select(pl.col(EVENT_COLUMN).cast(pl.String).unique()).collect()
+        event_names = {str(n) for n in names[EVENT_COLUMN].to_list() if n is not None}
+    if sources.daily is not None:
+        daily, _ = conform_daily(scan(sources.daily, config.root, "daily"), known)
+        schemas["daily"] = dict(daily.collect_schema().items())
+    return schemas, event_names
+
+
+def summary(config: Config | None) -> dict[str, int]:
+    """How much the config defines (empty when it did not load)."""
+    if config is None:
+        return {}
+    return {
+        "icps": len(config.icps),
+        "segments": len(config.segments),
+        "metrics": len(config.metrics),
+        "journeys": len(config.journeys),
+    }
+
+
+def check_text(problems: list[ConfigProblem], config: Config | None, failed: bool) -> str:
+    """The human report: every problem with its line, then a one-line verdict."""
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    blocks = [p.render() for p in problems]
+    if config is not None and not errors:
+        counts = summary(config)
+        verdict = (
+            f"config OK: {counts['icps']} ICP(s), {counts['segments']} segment rule(s), "
+            f"{counts['metrics']} metric(s), {counts['journeys']} journey(s)"
+        )
+        if warnings:
+            verdict += f"; {warnings} warning(s)" + (" (failing: --strict)" if failed else "")
+    else:
+        verdict = f"config has {errors} error(s) and {warnings} warning(s); fix the lines above"
+    return "\n\n".join([*blocks, verdict])
+
+
+def check_json(
+    problems: list[ConfigProblem], config: Config | None, failed: bool, strict: bool
+) -> str:
+    """The machine report (`--format json`)."""
+    payload: dict[str, Any] = {
+        "ok": not failed,
+        "strict": strict,
+        "errors": sum(p.severity == "error" for p in problems),
+        "warnings": sum(p.severity == "warning" for p in problems),
+        "summary": summary(config),
+        "problems": [p.as_dict() for p in problems],
+    }
+    return json.dumps(payload, indent=2)
+
+
+@command
+def check(
+    config_dir: ConfigDir = DEFAULT_CONFIG,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 3) on warnings too, not only errors.")
+    ] = False,
+    with_data: Annotated[
+        bool,
+        typer.Option(
+            "--with-data",
+            help="Also read the sources: every field a rule uses must exist with a fitting "
+            "type, and every event a metric filters on should occur.",
+        ),
+    ] = False,
+) -> None:
+    """Validate the YAML in config/ without the database or SMTP (and without data unless
+    --with-data). Every problem in every file is listed with file:line:column, the line
+    itself and a hint. Exit 0 when valid (warnings allowed unless --strict), 3 otherwise
+    (4 when --with-data cannot read a source). Suitable for CI on the config repository."""
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, not {fmt!r}")
+    report = validate_config(config_dir)
+    problems = list(report.problems)
+    if with_data and report.config is not None:
+        schemas, event_names = source_schemas(report.config)
+        problems += data_problems(report.models, schemas, event_names)
+        problems.sort(key=sort_key)
+    errors = any(p.severity == "error" for p in problems)
+    failed = errors or (strict and bool(problems))
+    config = report.config
+    if fmt == "json":
+        typer.echo(check_json(problems, config, failed, strict))
+    else:
+        typer.echo(check_text(problems, config, failed))
+    if failed:
+        raise typer.Exit(int(ExitCode.CONFIG))
