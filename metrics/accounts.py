@@ -40,22 +40,31 @@ def conform_accounts(
     )
     problems: list[Quarantine] = []
 
+    def rejected(rows: pl.DataFrame, reason: str) -> pl.DataFrame:
+        original = raw.join(rows.select("__row"), on="__row").sort("__row").drop("__row")
+        return original.select(pl.all().cast(pl.String), pl.lit(reason).alias("reason"))
+
     no_id = typed.filter(pl.col("account_id").is_null() | (pl.col("account_id") == ""))
     if no_id.height:
+        reason = "empty account_id"
         problems.append(
-            Quarantine(source, "empty account_id", no_id.height, examples(no_id, "__row"))
+            Quarantine(
+                source, reason, no_id.height, examples(no_id, "__row"), rejected(no_id, reason)
+            )
         )
     typed = typed.filter(pl.col("account_id").is_not_null() & (pl.col("account_id") != ""))
 
     bad_start = typed.filter(pl.col("start_date").is_null())
     if bad_start.height:
         raw_values = raw.join(bad_start.select("__row"), on="__row").get_column("start_date")
+        reason = "start_date missing or not a date (expected YYYY-MM-DD)"
         problems.append(
             Quarantine(
                 source,
-                "start_date missing or not a date (expected YYYY-MM-DD)",
+                reason,
                 bad_start.height,
                 tuple(repr(v) for v in raw_values.head(3).to_list()),
+                rejected(bad_start, reason),
             )
         )
     typed = typed.filter(pl.col("start_date").is_not_null())
@@ -64,12 +73,14 @@ def conform_accounts(
         pl.col("__row") != pl.col("__row").min().over("account_id")
     )
     if duplicate.height:
+        reason = "duplicate account_id (the first row is kept)"
         problems.append(
             Quarantine(
                 source,
-                "duplicate account_id (the first row is kept)",
+                reason,
                 duplicate.height,
                 examples(duplicate, "account_id"),
+                rejected(duplicate, reason),
             )
         )
         typed = typed.join(duplicate.select("__row"), on="__row", how="anti")

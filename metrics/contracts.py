@@ -9,7 +9,7 @@ silently dropped: each `Quarantine` says how many rows, why, and shows a few exa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -42,6 +42,8 @@ class Quarantine:
     reason: str
     rows: int
     examples: tuple[str, ...] = ()
+    #: The set-aside rows as they were in the source (text) plus `reason`, when known.
+    rejected: pl.DataFrame | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         sample = f" (e.g. {', '.join(self.examples)})" if self.examples else ""

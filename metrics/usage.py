@@ -80,6 +80,25 @@ def conform_daily(
     )
 
 
+def _known_flag(frame: pl.LazyFrame, known_accounts: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    known = known_accounts.select(pl.col("account_id").alias(key)).unique()
+    return frame.join(
+        known.with_columns(__known=pl.lit(True)), on=key, how="left", maintain_order="left"
+    )
+
+
+def _reason(account_id: pl.Expr, bad_when: pl.Expr, bad_reason: str) -> pl.Expr:
+    """Why a usage row is set aside (null when it is kept); the first that applies wins."""
+    return (
+        pl.when(account_id.is_null())
+        .then(pl.lit("empty account_id"))
+        .when(bad_when)
+        .then(pl.lit(bad_reason))
+        .when(pl.col("__known").is_null())
+        .then(pl.lit("account_id not in the accounts source"))
+    )
+
+
 def _split_known(
     typed: pl.LazyFrame,
     known_accounts: pl.LazyFrame,
@@ -88,14 +107,8 @@ def _split_known(
     bad_when: pl.Expr,
     bad_reason: str,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    known = known_accounts.select("account_id").unique().with_columns(__known=pl.lit(True))
-    tagged = typed.join(known, on="account_id", how="left", maintain_order="left").with_columns(
-        __reason=pl.when(pl.col("account_id").is_null())
-        .then(pl.lit("empty account_id"))
-        .when(bad_when)
-        .then(pl.lit(bad_reason))
-        .when(pl.col("__known").is_null())
-        .then(pl.lit("account_id not in the accounts source"))
+    tagged = _known_flag(typed, known_accounts, "account_id").with_columns(
+        __reason=_reason(pl.col("account_id"), bad_when, bad_reason)
     )
     clean = tagged.filter(pl.col("__reason").is_null()).drop("__known", "__reason")
     counts = (
@@ -105,6 +118,34 @@ def _split_known(
         .select(pl.lit(source).alias("source"), pl.col("__reason").alias("reason"), "rows")
     )
     return clean, counts
+
+
+def rejected_rows(
+    frame: pl.LazyFrame, known_accounts: pl.LazyFrame, kind: str, source: str
+) -> pl.LazyFrame:
+    """The rows `conform_events` (kind "events") or `conform_daily` (kind "daily") set aside,
+    as they were in the source (every column as text) plus a `reason` column.
+
+    For keeping quarantined rows in a file, so that nothing set aside is lost.
+    """
+    schema = frame.collect_schema()
+    if kind == "events":
+        parsed = parse_timestamp("timestamp", schema["timestamp"], source)
+        bad_reason = "timestamp missing or unparseable"
+    else:
+        parsed = parse_date("date", schema["date"], source)
+        bad_reason = "date missing or unparseable"
+    tagged = _known_flag(
+        frame.with_columns(__id=pl.col("account_id").cast(pl.String), __parsed=parsed),
+        known_accounts,
+        "__id",
+    )
+    reason = _reason(pl.col("__id"), pl.col("__parsed").is_null(), bad_reason)
+    return (
+        tagged.with_columns(reason=reason)
+        .filter(pl.col("reason").is_not_null())
+        .select(*[pl.col(c).cast(pl.String) for c in schema.names()], "reason")
+    )
 
 
 def within_journey(usage: pl.LazyFrame, accounts: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:

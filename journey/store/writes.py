@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlmodel import col
 
+from journey.faults import fault_point
 from journey.store.tables import AccountState, MilestoneState, Run, StateChange
 
 LIST_COLUMNS = ("location", "expected_location", "reasons")
@@ -92,6 +93,42 @@ def _previous_values(conn: Any, as_of: dt.date) -> pl.DataFrame:
     return latest.filter(pl.col("value").is_not_null()).select(*KEY, "value")
 
 
+def previous_statuses(engine: Engine, as_of: dt.date) -> pl.DataFrame:
+    """Each account's status as of the newest run before `as_of`: account_id, status."""
+    with engine.connect() as conn:
+        previous = _previous_values(conn, as_of)
+    return previous.filter((pl.col("milestone") == "") & (pl.col("field") == "status")).select(
+        "account_id", pl.col("value").alias("status")
+    )
+
+
+def _insert_rows(conn: Any, model: Any, frame: pl.DataFrame) -> None:
+    """Insert every row of `frame` into `model`'s table.
+
+    On SQLite the rows go to the driver's executemany as plain tuples, with dates and booleans
+    converted by polars the way SQLAlchemy stores them: SQLAlchemy's per-value processing was
+    most of the time of storing a large run. Other databases take the portable path.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(model), _records(frame))
+        return
+    table = model.__table__
+    columns = [c.name for c in table.columns if c.name in frame.columns]
+    typed = frame.select(columns).with_columns(
+        pl.col(pl.Date).dt.to_string("%Y-%m-%d"),
+        pl.col(pl.Datetime).dt.to_string("%Y-%m-%d %H:%M:%S.%6f"),
+        pl.col(pl.Boolean).cast(pl.Int64),
+        *[
+            pl.Series(c, [json.dumps(v or [], ensure_ascii=False) for v in frame[c].to_list()])
+            for c in LIST_COLUMNS
+            if c in columns
+        ],
+    )
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', typed.rows())
+
+
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     rows = frame.to_dicts()
     for row in rows:
@@ -114,7 +151,7 @@ def save_run(
         changes = changes_since(_previous_values(conn, record.as_of), current, record.as_of)
         conn.execute(delete(StateChange).where(col(StateChange.as_of) == record.as_of))
         if changes.height:
-            conn.execute(insert(StateChange), changes.to_dicts())
+            _insert_rows(conn, StateChange, changes)
         conn.execute(delete(Run).where(col(Run.as_of) == record.as_of))
         conn.execute(
             insert(Run),
@@ -139,11 +176,13 @@ def save_run(
                 }
             ],
         )
+        fault_point("mid_write")
         if newest is None or record.as_of >= newest:
             conn.execute(delete(MilestoneState))
             conn.execute(delete(AccountState))
             if accounts.height:
-                conn.execute(insert(AccountState), _records(accounts))
+                _insert_rows(conn, AccountState, accounts)
             if milestones.height:
-                conn.execute(insert(MilestoneState), _records(milestones))
+                _insert_rows(conn, MilestoneState, milestones)
+        fault_point("before_commit")
     return changes.height

@@ -1,0 +1,100 @@
+"""The alembic migrations build exactly the schema of the models, on SQLite and PostgreSQL.
+
+If a table or column is added to a model without a migration, the first test fails: write the
+migration (see docs/operations.md, "Schema migrations").
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect
+from sqlmodel import SQLModel
+
+from journey.store.engine import make_engine
+from journey.store.migrate import alembic_config, current_revision, head_revision
+
+
+def empty_database(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return os.environ["JOURNEY_DATABASE_URL"]  # a fresh database made by the fixture
+
+
+def migrated(url: str) -> Engine:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    return engine
+
+
+def test_upgrade_head_on_an_empty_database_yields_exactly_the_models(backend: str, tmp_path: Path):
+    engine = migrated(empty_database(backend, tmp_path))
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        assert tables == set(SQLModel.metadata.tables)
+        for name, table in SQLModel.metadata.tables.items():
+            columns = {c["name"] for c in inspect(conn).get_columns(name)}
+            assert columns == {c.name for c in table.columns}, name
+        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert differences == [], "a model changed without a migration: " + repr(differences[:3])
+    engine.dispose()
+
+
+def test_downgrade_to_base_removes_every_table(backend: str, tmp_path: Path):
+    engine = migrated(empty_database(backend, tmp_path))
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+def test_make_engine_applies_the_migrations_once(backend: str, tmp_path: Path):
+    url = empty_database(backend, tmp_path)
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision() is not None
+    again = make_engine(url)  # at head: nothing to do, nothing fails
+    assert current_revision(again) == head_revision()
+    engine.dispose()
+    again.dispose()
+
+
+def test_a_database_made_before_migrations_is_adopted(backend: str, tmp_path: Path):
+    url = empty_database(backend, tmp_path)
+    legacy = create_engine(url)
+    SQLModel.metadata.create_all(legacy)  # what journey did before migrations
+    legacy.dispose()
+    engine = make_engine(url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_processes_starting_together_on_a_new_database_do_not_race(backend: str, tmp_path: Path):
+    url = empty_database(backend, tmp_path)
+    start = threading.Barrier(4, timeout=60)
+    engines: list[Engine] = []
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            start.wait()
+            engines.append(make_engine(url))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len(engines) == 4
+    assert current_revision(engines[0]) == head_revision()
+    for engine in engines:
+        engine.dispose()
