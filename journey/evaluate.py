@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -17,12 +18,19 @@ from journey.config import Config
 from journey.progress import milestone_states
 from journey.status import account_results, milestone_results
 from metrics.accounts import conform_accounts
-from metrics.compute import day_grid, last_activity, metric_values
+from metrics.compute import (
+    account_index,
+    compact_sources,
+    grid_of,
+    grid_values,
+    journey_rows,
+    last_activity,
+)
 from metrics.contracts import Quarantine
-from metrics.definitions import value_column
+from metrics.definitions import Metric, value_column
 from metrics.errors import InputError
 from metrics.sources import resolve_files, scan
-from metrics.usage import QUARANTINE_SCHEMA, conform_daily, conform_events, within_journey
+from metrics.usage import QUARANTINE_SCHEMA, conform_daily, conform_events
 from segments.conditions import type_problems
 from segments.rules import assign_segments
 
@@ -93,6 +101,17 @@ def _check_metrics_against(config: Config, source: str, schema: pl.Schema) -> No
         )
 
 
+#: The streaming engine reads the sources in batches, so the raw rows never sit in memory
+#: whole: only the compact per-metric columns do (see metrics.compute.compact_usage).
+ENGINE: Literal["streaming", "in-memory"] = "streaming"
+
+
+def used_metrics(config: Config) -> dict[str, Metric]:
+    """The metrics some milestone reads, in metrics.yaml order: the only ones worth computing."""
+    used = {name for j in config.journeys.values() for m in j.milestones for name in m.metrics}
+    return {name: metric for name, metric in config.metrics.items() if name in used}
+
+
 def evaluate(config: Config, as_of: dt.date) -> Evaluation:
     """Evaluate every account's journey progress on `as_of`."""
     settings = config.settings
@@ -133,16 +152,17 @@ def evaluate(config: Config, as_of: dt.date) -> Evaluation:
     started_lazy = started.lazy()
     # `.cache()` marks the nodes that several branches of the plan share, so that the one
     # collect below computes each of them once instead of once per branch.
-    windowed = {
-        name: within_journey(frame, started_lazy, as_of).cache() for name, frame in usage.items()
-    }
-    grid = day_grid(started_lazy, as_of)
-    values = metric_values(grid, windowed, config.metrics).cache()
+    index = account_index(started_lazy, as_of).cache()
+    metrics = used_metrics(config)
+    windowed = compact_sources(
+        {name: journey_rows(frame, index) for name, frame in usage.items()}, metrics
+    )
+    values = grid_values(grid_of(index), windowed, metrics).cache()
     states = milestone_states(values, started_lazy, config.journeys, as_of).cache()
     activity = (
-        last_activity(windowed["events"])
+        last_activity(windowed["events"], index)
         if "events" in windowed
-        else last_activity(windowed["daily"])
+        else last_activity(windowed["daily"], index)
         if "daily" in windowed
         else pl.LazyFrame(schema={"account_id": pl.String, "last_activity": pl.Date})
     )
@@ -160,7 +180,8 @@ def evaluate(config: Config, as_of: dt.date) -> Evaluation:
                 milestone_results(states),
                 bad_rows,
                 newest,
-            ]
+            ],
+            engine=ENGINE,
         )
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0]

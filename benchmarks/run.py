@@ -1,0 +1,245 @@
+"""Benchmark: a full `journey run` against the DuckDB peer on the same synthetic data.
+
+    python benchmarks/run.py --accounts 50000 --events 50000000
+    python benchmarks/run.py --accounts 10000 --events 10000000 --scaling
+
+Each contender runs in its own subprocess, so wall time and peak RSS (from `os.wait4`) are its
+own. journey runs what `journey run` runs (`journey.nightly.run_nightly`: read, evaluate,
+store into a fresh SQLite file); the peer runs `benchmarks/duckdb_peer.py`. Afterwards the
+stored results are exported (as `journey export` does) and compared with the peer's, row by
+row: (account_id, milestone, achieved_on, state). Data is generated once per size under
+--data and reused.
+
+`--scaling` runs three sizes (1/4, 1/2 and all of --accounts/--events) and prints how time
+and memory grow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+AS_OF = dt.date(2026, 6, 30)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One subprocess: wall seconds, CPU seconds, peak RSS in MiB, and its stdout."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_mib: float
+    output: str
+
+
+def measure(args: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run a command as a child process; its own wall time and peak RSS."""
+    began = time.perf_counter()
+    child = subprocess.Popen(
+        args, stdout=subprocess.PIPE, env={**os.environ, **(env or {})}, text=True
+    )
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - began
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed with exit code {child.returncode}")
+    # ru_maxrss is in KiB on Linux.
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+
+
+def _worker(kind: str, *args: str) -> list[str]:
+    return [sys.executable, str(HERE / "run.py"), "--worker", kind, *args]
+
+
+def journey_run(project: Path, as_of: dt.date) -> None:
+    """What `journey run --as-of AS_OF` does, without the CLI's argument parsing."""
+    from journey.config import load_config
+    from journey.nightly import run_nightly
+    from journey.store.engine import database_url, make_engine
+
+    config = load_config(project / "config")
+    engine = make_engine(database_url(config.settings.database, config.root))
+    # The peer computes the rules only, so the learned early warning is left out here.
+    outcome = run_nightly(config, engine, as_of, early_warning=False)
+    print(json.dumps({"accounts": outcome.evaluation.accounts.height}))
+
+
+def journey_export(project: Path, out: Path) -> None:
+    """What `journey export --format parquet --out OUT` does."""
+    from journey.config import load_config
+    from journey.store import load_current
+    from journey.store.engine import database_url, make_engine
+    from reports.export import export_frame
+
+    config = load_config(project / "config")
+    engine = make_engine(database_url(config.settings.database, config.root))
+    accounts, milestones = load_current(engine)
+    export_frame(accounts, milestones).write_parquet(out)
+
+
+def same_results(journey_file: Path, peer_file: Path) -> tuple[bool, str]:
+    """Whether both give identical (account_id, milestone, achieved_on, state) rows."""
+    import polars as pl
+
+    columns = ["account_id", "milestone", "achieved_on", "state"]
+    ours = pl.read_parquet(journey_file).select(columns).sort("account_id", "milestone")
+    theirs = pl.read_parquet(peer_file).select(columns).sort("account_id", "milestone")
+    if ours.equals(theirs):
+        return True, f"identical ({ours.height:,} rows)"
+    if ours.height != theirs.height:
+        return False, f"row counts differ: journey {ours.height:,}, peer {theirs.height:,}"
+    diff = ours.join(theirs, on=["account_id", "milestone"], suffix="_peer").filter(
+        ~pl.col("achieved_on").eq_missing(pl.col("achieved_on_peer"))
+        | (pl.col("state") != pl.col("state_peer"))
+    )
+    return False, f"{diff.height:,} rows differ, e.g.\n{diff.head(5)}"
+
+
+def ensure_data(data: Path, accounts: int, events: int) -> Path:
+    """The project for this size, generated on first use."""
+    from generate import generate
+
+    project = data / f"a{accounts}-e{events}"
+    marker = project / ".generated"
+    if not marker.exists():
+        print(f"generating {accounts:,} accounts / {events:,} events in {project} ...")
+        project.mkdir(parents=True, exist_ok=True)
+        written = generate(project, accounts, events)
+        marker.write_text(str(written))
+    return project
+
+
+def _fresh_store(project: Path) -> None:
+    for name in ("journey.db", "journey.db-wal", "journey.db-shm", ".journey.lock"):
+        (project / name).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    events: int
+    journey: Measured
+    peer: Measured
+    identical: bool
+    detail: str
+
+
+def compare(project: Path, as_of: dt.date) -> Comparison:
+    """One full journey run and one peer run on `project`, and the check of their results."""
+    _fresh_store(project)
+    ours = measure(_worker("journey", str(project), as_of.isoformat()))
+    exported, peer_out = project / "journey-export.parquet", project / "peer.parquet"
+    measure(_worker("export", str(project), str(exported)))
+    peer = measure(_worker("peer", str(project), as_of.isoformat(), str(peer_out)))
+    identical, detail = same_results(exported, peer_out)
+    events = int((project / ".generated").read_text())
+    return Comparison(events, ours, peer, identical, detail)
+
+
+def machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import duckdb
+    import polars as pl
+
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, "
+        f"Python {platform.python_version()}, "
+        f"polars {pl.__version__}, duckdb {duckdb.__version__}"
+    )
+
+
+def report(c: Comparison) -> None:
+    print(f"  events            {c.events:>14,}")
+    for label, m in (("journey run", c.journey), ("duckdb peer", c.peer)):
+        print(
+            f"  {label:<17} {m.seconds:>10.1f} s wall {m.cpu_seconds:>8.1f} s cpu"
+            f"   peak {m.peak_mib:>7.0f} MiB"
+        )
+    print(
+        f"  time ratio        {c.journey.seconds / c.peer.seconds:>10.2f}"
+        "   (journey / duckdb, wall)"
+    )
+    print(f"  cpu ratio         {c.journey.cpu_seconds / c.peer.cpu_seconds:>10.2f}")
+    print(f"  memory ratio      {c.journey.peak_mib / c.peer.peak_mib:>10.2f}")
+    print(f"  results           {c.detail}")
+
+
+def run_main(args: argparse.Namespace) -> int:
+    print(f"machine: {machine()}")
+    sizes = (
+        [(args.accounts // 4, args.events // 4), (args.accounts // 2, args.events // 2)]
+        if args.scaling
+        else []
+    ) + [(args.accounts, args.events)]
+    results = []
+    for accounts, events in sizes:
+        project = ensure_data(args.data, accounts, events)
+        print(f"\n{accounts:,} accounts, {events:,} events (as_of {AS_OF}):")
+        result = compare(project, AS_OF)
+        report(result)
+        results.append(result)
+    if args.scaling:
+        base = results[0]
+        print("\nscaling (relative to the smallest size):")
+        print("  events        journey s  x      MiB  x    | duckdb s  x      MiB  x")
+        for r in results:
+            print(
+                f"  {r.events:>12,} {r.journey.seconds:>8.1f}"
+                f" {r.journey.seconds / base.journey.seconds:>4.1f}"
+                f" {r.journey.peak_mib:>7.0f} {r.journey.peak_mib / base.journey.peak_mib:>4.1f}"
+                f"   | {r.peer.seconds:>7.1f} {r.peer.seconds / base.peer.seconds:>4.1f}"
+                f" {r.peer.peak_mib:>7.0f} {r.peer.peak_mib / base.peer.peak_mib:>4.1f}"
+            )
+    return 0 if all(r.identical for r in results) else 1
+
+
+def worker_main(kind: str, rest: list[str]) -> None:
+    if kind == "journey":
+        journey_run(Path(rest[0]), dt.date.fromisoformat(rest[1]))
+    elif kind == "export":
+        journey_export(Path(rest[0]), Path(rest[1]))
+    elif kind == "peer":
+        from duckdb_peer import milestone_states
+
+        milestone_states(Path(rest[0]), dt.date.fromisoformat(rest[1]), Path(rest[2]))
+    else:
+        raise SystemExit(f"unknown worker {kind}")
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        sys.path.insert(0, str(HERE))
+        worker_main(sys.argv[2], sys.argv[3:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=50_000_000)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/journey-bench"))
+    parser.add_argument("--scaling", action="store_true", help="Run three sizes.")
+    sys.path.insert(0, str(HERE))
+    sys.exit(run_main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""SQL sources: events from a query on a database URL, against SQLite and a real PostgreSQL.
+
+The same golden case is evaluated from CSV files and from the database; the milestone states
+must be identical. PostgreSQL needs JOURNEY_TEST_POSTGRES_URL (see tests/store_support.py)
+and skips with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import create_engine, text
+from store_support import postgres_database
+
+from metrics.errors import InputError
+from metrics.sources import SourceSpec
+from metrics.sql_source import expand_env, plain_password
+from support import ProjectFactory
+
+ANA = "ana@example.com"
+MILESTONES = """
+- {id: first_login, due_day: 3, when: {metric: logins, gte: 1}}
+- {id: two_users, due_day: 10, when: {metric: users_3d, gte: 2}}
+"""
+ACCOUNTS = f"a,A,2026-01-01,{ANA},,x\nb,B,2026-01-01,{ANA},,x\n"
+EVENTS = [
+    ("a", dt.datetime(2026, 1, 2, 10, tzinfo=dt.UTC), "login", "u1"),
+    ("a", dt.datetime(2026, 1, 3, 10, tzinfo=dt.UTC), "login", "u2"),
+    ("b", dt.datetime(2026, 1, 6, 23, tzinfo=dt.UTC), "login", "u1"),
+]
+SQL_SETTINGS = """\
+timezone: UTC
+sources:
+  accounts: {path: data/accounts.csv}
+  events:
+    url: "${JOURNEY_WAREHOUSE_URL}"
+    query: "SELECT account_id, ts, event, user_id FROM product_events"
+    columns: {timestamp: ts}
+database: sqlite:///journey.db
+freshness: {warn_after_days: 10000, error_after_days: 10000, on_stale: warn}
+"""
+
+
+def _csv_events() -> str:
+    return "".join(f"{a},{t.isoformat()},{e},{u},\n" for a, t, e, u in EVENTS)
+
+
+def _load_events(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE product_events "
+                "(account_id VARCHAR(20), ts TIMESTAMP, event VARCHAR(40), user_id VARCHAR(20))"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO product_events VALUES (:a, :t, :e, :u)"),
+            [{"a": a, "t": t.replace(tzinfo=None), "e": e, "u": u} for a, t, e, u in EVENTS],
+        )
+    engine.dispose()
+
+
+def _states_from_sql(make_project: ProjectFactory, url: str, monkeypatch: pytest.MonkeyPatch):
+    _load_events(url)
+    monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
+    project = make_project(milestones=MILESTONES, accounts=ACCOUNTS)
+    project.write("config/settings.yaml", SQL_SETTINGS)
+    return project.states("2026-01-10")
+
+
+def _expected(make_project: ProjectFactory):
+    return make_project(milestones=MILESTONES, accounts=ACCOUNTS, events=_csv_events()).states(
+        "2026-01-10"
+    )
+
+
+def test_events_from_sqlite_equal_events_from_csv(
+    make_project: ProjectFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    states = _states_from_sql(make_project, url, monkeypatch)
+    assert states == _expected(make_project)
+    assert states[("a", "two_users")] == ("2026-01-03", "done")
+    assert states[("b", "first_login")] == ("2026-01-06", "done_late")
+
+
+def test_events_from_postgresql_equal_events_from_csv(
+    make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+):
+    with postgres_database() as url:
+        states = _states_from_sql(make_project, url, monkeypatch)
+    assert states == _expected(make_project)
+
+
+def test_a_password_written_in_yaml_is_rejected():
+    with pytest.raises(ValueError, match="environment variable"):
+        SourceSpec(url="postgresql://cs:hunter2@db/warehouse", query="SELECT 1")
+    # References are fine, for the whole URL or for the password alone.
+    SourceSpec(url="${JOURNEY_WAREHOUSE_URL}", query="SELECT 1")
+    SourceSpec(url="postgresql://cs:${WAREHOUSE_PASSWORD}@db/warehouse", query="SELECT 1")
+    assert not plain_password("postgresql://cs@db/warehouse")
+
+
+def test_a_source_is_files_or_a_query_not_both():
+    with pytest.raises(ValueError, match="either `path`"):
+        SourceSpec(path="data/events.csv", url="sqlite://", query="SELECT 1")
+    with pytest.raises(ValueError, match="both `url` and `query`"):
+        SourceSpec(query="SELECT 1")
+
+
+def test_an_unset_variable_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("JOURNEY_NOT_SET", raising=False)
+    with pytest.raises(InputError, match="JOURNEY_NOT_SET not set"):
+        expand_env("${JOURNEY_NOT_SET}", "events")
+    monkeypatch.setenv("JOURNEY_NOT_SET", "sqlite://")
+    assert expand_env("${JOURNEY_NOT_SET}", "events") == "sqlite://"
+
+
+def test_a_failing_query_names_the_source_without_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from metrics.sql_source import read_sql
+
+    monkeypatch.setenv("WAREHOUSE", f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(InputError, match=r"source `events`: the query on .* failed"):
+        read_sql("${WAREHOUSE}", "SELECT * FROM missing_table", "events").collect()
+
+
+def test_rows_arrive_as_a_typed_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from metrics.sql_source import read_sql
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    _load_events(url)
+    monkeypatch.setenv("WAREHOUSE", url)
+    frame = read_sql("${WAREHOUSE}", "SELECT account_id, event FROM product_events", "e")
+    assert frame.collect().to_dict(as_series=False) == {
+        "account_id": ["a", "a", "b"],
+        "event": ["login", "login", "login"],
+    }
+    assert frame.collect_schema() == pl.Schema({"account_id": pl.String, "event": pl.String})
