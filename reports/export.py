@@ -1,4 +1,5 @@
-"""`journey export`: one row per account x milestone (DESIGN §7), as CSV, JSON or Parquet.
+"""`journey export`: one row per account x milestone (DESIGN §7), as CSV, JSON or Parquet;
+and `journey report --format csv|json`: the ranked off-track list (`ranked_frame`).
 
 `export_frame` and `export_text` are pure; `write_export` writes to stdout or, atomically, to a
 file. Dates are ISO ``YYYY-MM-DD``; nulls are empty cells in CSV and ``null`` in JSON; JSON is
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Literal, get_args
@@ -19,6 +20,7 @@ from typing import BinaryIO, Literal, get_args
 import polars as pl
 
 from reports.schema import EXPORT_COLUMNS
+from reports.views import CsmReport
 
 ExportFormat = Literal["csv", "json", "parquet"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
@@ -107,3 +109,63 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` atomically (see `atomic_open`)."""
     with atomic_open(path) as fh:
         fh.write(data)
+
+
+#: Columns of `journey report --format csv|json`: the ranked off-track list, in order.
+RANKED_COLUMNS: dict[str, pl.DataType] = {
+    "week_of": pl.Date(),
+    "csm_email": pl.String(),
+    "rank": pl.Int32(),
+    "account_id": pl.String(),
+    "name": pl.String(),
+    "segment": pl.String(),
+    "journey": pl.String(),
+    "arr": pl.Float64(),
+    "day_of_journey": pl.Int32(),
+    "lag_days": pl.Int32(),
+    "missed": pl.String(),
+    "missed_due_on": pl.Date(),
+    "critical": pl.Boolean(),
+    "newly_off_track": pl.Boolean(),
+    "weeks_off_track": pl.Int32(),
+    "priority": pl.Float64(),
+    "first_move": pl.String(),
+    "last_activity": pl.Date(),
+    "dormant": pl.Boolean(),
+    "open_commitments": pl.Int32(),
+    "overdue_commitments": pl.Int32(),
+    "reasons": pl.String(),  # joined with " | "
+}
+
+
+def ranked_frame(reports: Sequence[CsmReport]) -> pl.DataFrame:
+    """The ranked off-track accounts of every report, exactly as the emails list them."""
+    rows = [
+        {
+            "week_of": r.week_of,
+            "csm_email": r.csm_email,
+            "rank": a.rank,
+            "account_id": a.account_id,
+            "name": a.name,
+            "segment": a.segment,
+            "journey": a.journey_name,
+            "arr": a.arr,
+            "day_of_journey": a.day_of_journey,
+            "lag_days": a.lag_days,
+            "missed": a.missed,
+            "missed_due_on": a.missed_due_on,
+            "critical": a.critical,
+            "newly_off_track": a.newly_off_track,
+            "weeks_off_track": a.weeks_off_track,
+            "priority": a.priority,
+            "first_move": a.first_move,
+            "last_activity": a.last_activity,
+            "dormant": a.dormant,
+            "open_commitments": len(a.commitments),
+            "overdue_commitments": a.overdue_commitments,
+            "reasons": " | ".join(a.reasons),
+        }
+        for r in reports
+        for a in r.accounts
+    ]
+    return pl.DataFrame(rows, schema=RANKED_COLUMNS, orient="row")

@@ -1,102 +1,34 @@
-"""The weekly per-CSM report (DESIGN §9): view models, HTML + text rendering, files.
+"""Render the weekly report set with jinja2 and write it to files.
 
-`build_csm_reports` turns the two evaluated-result frames into plain, frozen view objects;
-`render_html` / `render_text` / `render_index` turn those into strings with jinja2 (autoescape
-on for HTML, StrictUndefined everywhere); `write_reports` is the only function that touches
-the file system. The header's "week of" is the Monday of the ISO week that holds ``as_of``.
+Per CSM an HTML and a text report, per flagged account an account-map brief (HTML and
+Markdown), a manager rollup (HTML and text) and an index. Autoescape is on for every
+``.html.j2`` template and StrictUndefined everywhere; `write_report_set` is the only function
+here that touches the file system (each file written atomically).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from reports.briefs import AccountBrief, brief_slug
 from reports.export import atomic_write
-from reports.ranking import rank_off_track
+from reports.rollup import ManagerRollup
 from reports.schema import STATUSES
+from reports.views import DORMANT_AFTER_DAYS, CsmReport
 
-#: An account counts as dormant when its latest activity is this many days old (or absent).
-DORMANT_AFTER_DAYS = 60
-#: Report key for accounts whose ``csm_email`` is null.
-UNASSIGNED_CSM = "unassigned"
-
-
-@dataclass(frozen=True)
-class MilestoneView:
-    """One milestone of an account's journey, as drawn on the timeline."""
-
-    milestone: str
-    state: str
-    due_on: date | None
-    achieved_on: date | None
-    days_late: int | None
-    critical: bool
-
-
-@dataclass(frozen=True)
-class AccountView:
-    """One ranked off-track account, with everything the CSM needs to act on it."""
-
-    rank: int
-    account_id: str
-    name: str
-    segment: str | None
-    journey_name: str | None
-    arr: float | None
-    day_of_journey: int | None
-    lag_days: int | None
-    priority: float
-    milestones_total: int | None
-    milestones_achieved: int | None
-    milestones_expected: int | None
-    missed: str | None
-    missed_due_on: date | None
-    critical: bool
-    first_move: str | None
-    reasons: tuple[str, ...]
-    timeline: tuple[MilestoneView, ...]
-    last_activity: date | None
-    days_since_activity: int | None
-    dormant: bool
-
-
-@dataclass(frozen=True)
-class CsmReport:
-    """Everything in one CSM's weekly report."""
-
-    csm_email: str
-    as_of: date
-    week_of: date
-    counts: dict[str, int] = field(default_factory=dict)  # status -> accounts, every STATUSES key
-    accounts: tuple[AccountView, ...] = ()  # ranked off-track accounts, at most top_n
-
-    @property
-    def total(self) -> int:
-        """Number of accounts this CSM owns."""
-        return sum(self.counts.values())
-
-    @property
-    def off_track_total(self) -> int:
-        """Number of off-track accounts, including those beyond top_n."""
-        return self.counts.get("off_track", 0)
-
-
-def week_start(day: date) -> date:
-    """The Monday of the ISO week that holds `day`."""
-    return day - timedelta(days=day.weekday())
-
-
-def is_dormant(last_activity: date | None, as_of: date) -> bool:
-    """No activity at all, or none in the last `DORMANT_AFTER_DAYS` days up to `as_of`."""
-    return last_activity is None or (as_of - last_activity).days >= DORMANT_AFTER_DAYS
+#: Sub-folder of the report folder that holds the briefs (links are relative to it).
+BRIEFS_DIR = "briefs"
+ROLLUP_STEM = "rollup"
+#: At most this many names per summary list (newly off track, recovered), then "and N more".
+SUMMARY_LIMIT = 12
 
 
 def csm_slug(email: str) -> str:
@@ -104,82 +36,19 @@ def csm_slug(email: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-") or "csm"
 
 
-def build_csm_reports(
-    accounts: pl.DataFrame, milestones: pl.DataFrame, *, as_of: date, top_n: int
-) -> list[CsmReport]:
-    """One report per CSM owning at least one account, sorted by email."""
-    accounts = accounts.with_columns(pl.col("csm_email").fill_null(UNASSIGNED_CSM))
-    ranked = rank_off_track(accounts, milestones, top_n=top_n)
-    timelines = _timelines(milestones, ranked.get_column("account_id"))
-
-    counts: dict[str, dict[str, int]] = {}
-    for csm, status, n in accounts.group_by("csm_email", "status").len().iter_rows():
-        counts.setdefault(csm, dict.fromkeys(STATUSES, 0))[status] = n
-
-    views: dict[str, list[AccountView]] = {}
-    for row in ranked.iter_rows(named=True):
-        view = _account_view(row, timelines.get(row["account_id"], ()), as_of)
-        views.setdefault(row["csm_email"], []).append(view)
-
-    return [
-        CsmReport(
-            csm_email=csm,
-            as_of=as_of,
-            week_of=week_start(as_of),
-            counts=counts[csm],
-            accounts=tuple(views.get(csm, ())),
-        )
-        for csm in sorted(counts)
-    ]
-
-
-def _timelines(milestones: pl.DataFrame, ids: pl.Series) -> dict[str, tuple[MilestoneView, ...]]:
-    """Milestones of the given accounts, in journey order, keyed by account_id."""
-    rows = milestones.filter(pl.col("account_id").is_in(ids.implode())).sort(
-        "account_id", "position"
-    )
-    out: dict[str, list[MilestoneView]] = {}
-    for r in rows.iter_rows(named=True):
-        out.setdefault(r["account_id"], []).append(
-            MilestoneView(
-                milestone=r["milestone"],
-                state=r["state"],
-                due_on=r["due_on"],
-                achieved_on=r["achieved_on"],
-                days_late=r["days_late"],
-                critical=bool(r["critical"]),
-            )
-        )
-    return {k: tuple(v) for k, v in out.items()}
-
-
-def _account_view(
-    row: dict[str, Any], timeline: tuple[MilestoneView, ...], as_of: date
-) -> AccountView:
-    last = row["last_activity"]
-    return AccountView(
-        rank=row["rank"],
-        account_id=row["account_id"],
-        name=row["name"] or row["account_id"],
-        segment=row["segment"],
-        journey_name=row["journey_name"] or row["journey"],
-        arr=row["arr"],
-        day_of_journey=row["day_of_journey"],
-        lag_days=row["lag_days"],
-        priority=row["priority"],
-        milestones_total=row["milestones_total"],
-        milestones_achieved=row["milestones_achieved"],
-        milestones_expected=row["milestones_expected"],
-        missed=row["missed"],
-        missed_due_on=row["missed_due_on"],
-        critical=bool(row["critical_overdue"]),
-        first_move=row["first_move"],
-        reasons=tuple(row["reasons"] or ()),
-        timeline=timeline,
-        last_activity=last,
-        days_since_activity=None if last is None else (as_of - last).days,
-        dormant=is_dormant(last, as_of),
-    )
+def unique_slugs(reports: Sequence[CsmReport]) -> list[str]:
+    """File stems for the reports, in order; a colliding slug gets -2, -3, ... appended."""
+    used = {"index", ROLLUP_STEM}  # the listing and the rollup have these names
+    out = []
+    for report in reports:
+        base = slug = csm_slug(report.csm_email)
+        n = 1
+        while slug in used:
+            n += 1
+            slug = f"{base}-{n}"
+        used.add(slug)
+        out.append(slug)
+    return out
 
 
 def format_arr(arr: float | None) -> str:
@@ -194,8 +63,20 @@ def format_date(day: date | None) -> str:
     return "—" if day is None else day.isoformat()
 
 
+def format_number(value: float | None) -> str:
+    """A metric value or threshold: ``3``, ``2.5``; an em dash when unknown."""
+    return "—" if value is None else f"{value:g}"
+
+
+def plural(n: int | None, word: str) -> str:
+    """``1 day``, ``3 days``."""
+    n = n or 0
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The jinja2 environment of every report template."""
     env = Environment(
         loader=PackageLoader("reports", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -204,55 +85,111 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["arr"] = format_arr
-    env.filters["day"] = format_date
-    env.globals.update(statuses=STATUSES, dormant_after_days=DORMANT_AFTER_DAYS)
+    env.filters.update(arr=format_arr, day=format_date, num=format_number)
+    env.globals.update(
+        statuses=STATUSES,
+        dormant_after_days=DORMANT_AFTER_DAYS,
+        plural=plural,
+        summary_limit=SUMMARY_LIMIT,
+    )
     return env
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#<>&])")
+
+
+def escape_markdown(value: Any) -> str:
+    """Backslash-escape what Markdown (or raw HTML inside it) would interpret."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+
+
+@lru_cache(maxsize=1)
+def markdown_environment() -> Environment:
+    """Like `environment`, but every ``{{ value }}`` is Markdown-escaped (briefs in .md)."""
+    env = environment().overlay(finalize=escape_markdown)
+    return env
+
+
+def _render(template: str, **context: Any) -> str:
+    env = markdown_environment() if template.endswith(".md.j2") else environment()
+    return env.get_template(template).render(**context)
+
+
 def render_html(report: CsmReport) -> str:
-    """The report as a self-contained, email-safe HTML document."""
-    return _environment().get_template("csm_report.html.j2").render(report=report)
+    """The CSM report as a self-contained, email-safe HTML document (CSS not yet inlined)."""
+    return _render("csm_report.html.j2", report=report)
 
 
 def render_text(report: CsmReport) -> str:
-    """The report as plain text (the text/plain part of the email)."""
-    return _environment().get_template("csm_report.txt.j2").render(report=report)
+    """The CSM report as plain text (the text/plain part of the email)."""
+    return _render("csm_report.txt.j2", report=report)
 
 
-def render_index(reports: Sequence[CsmReport], slugs: Sequence[str]) -> str:
+def render_rollup_html(rollup: ManagerRollup) -> str:
+    return _render("rollup.html.j2", rollup=rollup)
+
+
+def render_rollup_text(rollup: ManagerRollup) -> str:
+    return _render("rollup.txt.j2", rollup=rollup)
+
+
+def render_brief_html(brief: AccountBrief) -> str:
+    return _render("brief.html.j2", brief=brief)
+
+
+def render_brief_markdown(brief: AccountBrief) -> str:
+    return _render("brief.md.j2", brief=brief)
+
+
+def render_index(
+    reports: Sequence[CsmReport], slugs: Sequence[str], *, rollup: bool = False
+) -> str:
     """An HTML index of all CSM reports; `slugs[i]` is the file stem of `reports[i]`."""
     entries = list(zip(reports, slugs, strict=True))
     as_of = reports[0].as_of if reports else None
-    return _environment().get_template("index.html.j2").render(entries=entries, as_of=as_of)
+    return _render("index.html.j2", entries=entries, as_of=as_of, rollup=rollup)
 
 
-def unique_slugs(reports: Sequence[CsmReport]) -> list[str]:
-    """File stems for the reports, in order; a colliding slug gets -2, -3, ... appended."""
-    used = {"index"}  # index.html is the listing itself
-    out = []
-    for report in reports:
-        base = slug = csm_slug(report.csm_email)
-        n = 1
-        while slug in used:
-            n += 1
-            slug = f"{base}-{n}"
-        used.add(slug)
-        out.append(slug)
-    return out
+@dataclass(frozen=True)
+class ReportSet:
+    """One week's rendered documents, ready to write or to send."""
+
+    reports: tuple[CsmReport, ...]
+    slugs: tuple[str, ...]
+    rollup: ManagerRollup | None
+    briefs: tuple[AccountBrief, ...]
+
+
+def write_report_set(report_set: ReportSet, out_dir: Path) -> list[Path]:
+    """Write every document of the set under `out_dir`; returns the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    documents: list[tuple[Path, str]] = []
+    for report, slug in zip(report_set.reports, report_set.slugs, strict=True):
+        documents += [
+            (out_dir / f"{slug}.html", render_html(report)),
+            (out_dir / f"{slug}.txt", render_text(report)),
+        ]
+    if report_set.rollup is not None:
+        documents += [
+            (out_dir / f"{ROLLUP_STEM}.html", render_rollup_html(report_set.rollup)),
+            (out_dir / f"{ROLLUP_STEM}.txt", render_rollup_text(report_set.rollup)),
+        ]
+    if report_set.briefs:
+        (out_dir / BRIEFS_DIR).mkdir(exist_ok=True)
+    for brief in report_set.briefs:
+        stem = brief_slug(brief.account.account_id)
+        documents += [
+            (out_dir / BRIEFS_DIR / f"{stem}.html", render_brief_html(brief)),
+            (out_dir / BRIEFS_DIR / f"{stem}.md", render_brief_markdown(brief)),
+        ]
+    index = render_index(report_set.reports, report_set.slugs, rollup=report_set.rollup is not None)
+    documents.append((out_dir / "index.html", index))
+    for path, text in documents:
+        atomic_write(path, text.encode("utf-8"))
+    return [path for path, _ in documents]
 
 
 def write_reports(reports: Sequence[CsmReport], out_dir: Path) -> list[Path]:
     """Write ``<slug>.html`` and ``<slug>.txt`` per CSM plus ``index.html``, each atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    slugs = unique_slugs(reports)
-    for report, slug in zip(reports, slugs, strict=True):
-        for suffix, text in ((".html", render_html(report)), (".txt", render_text(report))):
-            path = out_dir / f"{slug}{suffix}"
-            atomic_write(path, text.encode("utf-8"))
-            written.append(path)
-    index = out_dir / "index.html"
-    atomic_write(index, render_index(reports, slugs).encode("utf-8"))
-    written.append(index)
-    return written
+    report_set = ReportSet(tuple(reports), tuple(unique_slugs(reports)), None, ())
+    return write_report_set(report_set, out_dir)

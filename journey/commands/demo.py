@@ -1,19 +1,38 @@
-"""`journey demo`: sample data, the example config, a full run and a report, in one folder."""
+"""`journey demo`: sample data, the example config, five weekly runs and the report set.
+
+The runs are a week apart and end on DEMO_AS_OF, so the report has real trends (newly off
+track, still off track for n weeks, recovered). One account-mapping session with two
+commitments and one snooze are recorded, so the report shows them as a CSM would see them.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
+from sqlalchemy import Engine
 
 from journey.cli_app import command, err, open_config, open_store
 from journey.commands.run import summary_lines
 from journey.demo_data import DEMO_AS_OF, generate_accounts, generate_events, write_demo_data
 from journey.nightly import run_nightly
+from journey.sessions.models import CommitmentIn, NoteIn, SessionIn
+from journey.sessions.service import record_session
+from journey.sessions.snoozes import create_snooze
 from journey.store import load_current
-from reports.render import build_csm_reports, write_reports
+from journey.weekly import gather, report_set
+from reports.email import build_message, eml_name, weekly_emails
+from reports.export import atomic_write
+from reports.render import write_report_set
+
+#: Weekly runs before DEMO_AS_OF (oldest first), so trends span a month.
+HISTORY_WEEKS = 4
+DEMO_MANAGER = "cs-lead@example.com"
+_RECORDED_AT = dt.datetime(2026, 6, 22, 16, 0, tzinfo=dt.UTC)
 
 
 def example_config_dir() -> Path:
@@ -23,6 +42,52 @@ def example_config_dir() -> Path:
         if (candidate / "settings.yaml").is_file():
             return candidate
     raise FileNotFoundError("the example config is missing from this installation")
+
+
+def seed_sessions(engine: Engine, accounts: pl.DataFrame) -> None:
+    """A session with commitments on one off-track account and a snooze on another.
+
+    Both belong to the first CSM (by email) with at least two off-track accounts, picked by
+    ARR so the choice is deterministic and lands on the first page of the report.
+    """
+    off = accounts.filter(pl.col("status") == "off_track").sort(
+        "csm_email", "arr", "account_id", descending=[False, True, False], nulls_last=True
+    )
+    if off.height < 2:
+        return
+    first, second = off.head(2).get_column("account_id").to_list()
+    session = SessionIn(
+        held_on=DEMO_AS_OF - dt.timedelta(days=9),
+        attendees=("CSM", "Solutions architect", "Account executive"),
+        goal="They need the warehouse integration live to retire their spreadsheet reporting.",
+        notes=(
+            NoteIn(kind="fact", text="Their data engineer left in May; nobody owns the setup."),
+            NoteIn(kind="opinion", text="The VP Operations still sponsors the rollout."),
+        ),
+        commitments=(
+            CommitmentIn(
+                owner="Solutions architect",
+                next_step="Pair with their new engineer to connect the warehouse",
+                due=DEMO_AS_OF - dt.timedelta(days=3),
+            ),
+            CommitmentIn(
+                owner="CSM",
+                next_step="Agree a rollout plan with the VP Operations",
+                due=DEMO_AS_OF + dt.timedelta(days=7),
+            ),
+        ),
+    )
+    record_session(engine, first, session, recorded_by="demo", recorded_at=_RECORDED_AT)
+    create_snooze(
+        engine,
+        account_id=second,
+        status="off_track",
+        run_as_of=DEMO_AS_OF,
+        until=DEMO_AS_OF + dt.timedelta(days=14),
+        reason="renewal call with the sponsor booked",
+        created_by="demo",
+        now=_RECORDED_AT,
+    )
 
 
 @command
@@ -37,7 +102,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
 ) -> None:
     """Generate deterministic sample data (B2B SaaS accounts over six months), run the whole
-    pipeline with the example config, and write the weekly report.
+    pipeline with the example config for five weeks, and write the weekly report set:
+    per-CSM reports, account-map briefs, the manager rollup and the emails (.eml).
 
     Everything goes into --dir (default ./journey-demo), which is refreshed on every run. Then:
     cd journey-demo && journey status, journey explain ACC-00042, journey export.
@@ -60,19 +126,36 @@ def demo(
     err(f"  {events.height:,} usage events written to {directory / 'data'}")
     config = open_config(config_dir)
     engine = open_store(config)
+    for weeks_back in range(HISTORY_WEEKS, 0, -1):
+        earlier = DEMO_AS_OF - dt.timedelta(weeks=weeks_back)
+        err(f"  run for {earlier} (history for the week-over-week trends)")
+        run_nightly(config, engine, earlier, early_warning=False)
     outcome = run_nightly(config, engine, DEMO_AS_OF)
     for note in outcome.warnings:
         err(f"  note: {note}")
-    stored_accounts, milestones = load_current(engine)
+    seed_sessions(engine, load_current(engine)[0])
+
     out_dir = config.resolve(config.settings.report.out_dir, "report.out_dir")
-    reports = build_csm_reports(
-        stored_accounts, milestones, as_of=DEMO_AS_OF, top_n=config.settings.report.top_n
-    )
-    write_reports(reports, out_dir)
+    inputs = gather(config, engine, as_of=DEMO_AS_OF)
+    documents = report_set(config, inputs)
+    write_report_set(documents, out_dir)
+    email_dir = out_dir / "email" / inputs.week_of.isoformat()
+    email_dir.mkdir(parents=True, exist_ok=True)
+    settings = config.settings.email
+    sender = settings.from_ if settings else "cs-ops@example.com"
+    names: list[str] = []
+    for email in weekly_emails(report_set(config, inputs, for_email=True), DEMO_MANAGER):
+        names.append(eml_name(email, names))
+        message = build_message(email, sender=sender, week=inputs.week_of, now=_RECORDED_AT)
+        atomic_write(email_dir / names[-1], message.as_bytes())
+
     typer.echo(
         f"Journey health as of {DEMO_AS_OF} ({outcome.evaluation.accounts.height} accounts):"
     )
     for line in summary_lines(outcome.evaluation.status_counts()):
         typer.echo(line)
-    typer.echo(f"Weekly reports for {len(reports)} CSMs: {out_dir / 'index.html'}")
+    typer.echo(f"Weekly reports for {len(documents.reports)} CSMs: {out_dir / 'index.html'}")
+    typer.echo(f"  manager rollup:     {out_dir / 'rollup.html'}")
+    typer.echo(f"  account-map briefs: {out_dir / 'briefs'} ({len(documents.briefs)} accounts)")
+    typer.echo(f"  emails (.eml):      {email_dir} ({len(names)} messages, as `journey send`)")
     typer.echo(f"Next: cd {directory} && journey status  (or: journey explain ACC-00042)")

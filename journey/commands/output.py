@@ -1,4 +1,4 @@
-"""`journey export` and `journey report`: results out of the store, into files."""
+"""`journey export` and `journey report`: results out of the store, into files (or stdout)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from journey.cli_app import (
 )
 from journey.errors import UsageError
 from journey.store import load_current
-from reports.export import export_frame, write_export
-from reports.render import build_csm_reports, write_reports
+from journey.weekly import gather, report_set
+from reports.export import export_frame, ranked_frame, write_export
+from reports.render import write_report_set
 
 Format = Literal["csv", "json", "parquet"]
 
@@ -69,26 +70,42 @@ def report(
         ),
     ] = None,
     csm: Annotated[str | None, typer.Option(help="Only this CSM's report (an email).")] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html: the report set (per-CSM HTML + text, briefs, rollup, index) into the "
+            "folder; csv or json: the ranked off-track list to stdout (or <out>/ranked.<fmt>).",
+        ),
+    ] = "html",
     config_dir: ConfigDir = DEFAULT_CONFIG,
 ) -> None:
-    """Render the weekly report per CSM (HTML + text) and an index, from the latest run."""
+    """Render the weekly report from the latest run: per CSM a ranked shortlist of off-track
+    accounts (HTML + text), an account-map brief per flagged account, the manager rollup and
+    an index. See docs/weekly-report.md."""
+    if fmt not in ("html", "csv", "json"):
+        raise UsageError(f"--format must be html, csv or json, not {fmt!r}")
     config = open_config(config_dir)
     engine = open_store(config)
     latest = require_run(engine)
-    accounts, milestones = load_current(engine)
-    if csm is not None:
-        accounts = accounts.filter(pl.col("csm_email") == csm)
-        if not accounts.height:
-            raise UsageError(f"no account has csm_email {csm!r}")
-        milestones = milestones.join(accounts.select("account_id"), on="account_id", how="semi")
-    as_of = parse_date(week, "--week") or latest.as_of
+    if csm is not None and not load_current(engine)[0].filter(pl.col("csm_email") == csm).height:
+        raise UsageError(f"no account has csm_email {csm!r}")
+    inputs = gather(config, engine, as_of=latest.as_of, week=parse_date(week, "--week"))
+    documents = report_set(config, inputs, csm=csm)
+    if fmt in ("csv", "json"):
+        frame = ranked_frame(documents.reports)
+        target_file = None if out is None else out / f"ranked.{fmt}"
+        if target_file is not None:
+            target_file.parent.mkdir(parents=True, exist_ok=True)
+        write_export(frame, fmt, target_file)  # type: ignore[arg-type]
+        if target_file is not None:
+            err(f"wrote {frame.height} ranked accounts to {target_file}")
+        return
     target = out or config.resolve(config.settings.report.out_dir, "report.out_dir")
-    reports = build_csm_reports(
-        accounts,
-        milestones,
-        as_of=as_of,
-        top_n=config.settings.report.top_n,
+    paths = write_report_set(documents, target)
+    err(
+        f"wrote {len(documents.reports)} CSM report(s), {len(documents.briefs)} account-map "
+        f"brief(s) and the manager rollup to {target} ({len(paths)} files)"
     )
-    paths = write_reports(reports, target)
-    err(f"wrote {len(reports)} CSM report(s) to {target} ({len(paths)} files)")
     typer.echo(str(target / "index.html"))

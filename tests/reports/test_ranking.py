@@ -12,10 +12,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from reports.ranking import RANK_COLUMNS, priority_expr, rank_off_track
-from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA, empty_accounts, empty_milestones
+from reports.commitments import overdue_commitment_counts
+from reports.ranking import RANK_COLUMNS, PriorityWeights, priority_expr, rank_off_track
+from reports.schema import (
+    ACCOUNT_SCHEMA,
+    COMMITMENT_SCHEMA,
+    MILESTONE_SCHEMA,
+    TREND_SCHEMA,
+    empty_accounts,
+    empty_milestones,
+)
 
 AS_OF = date(2024, 3, 1)
+#: The base formula only (no lateness exponent, no trend factor): what most tests pin down.
+PLAIN = PriorityWeights(lateness=1.0, newly_off_track=1.0, chronic=1.0)
 START = date(2024, 1, 1)
 
 
@@ -65,7 +75,11 @@ def frames(
 
 
 def ranked_ids(accounts: list[dict[str, Any]], milestones: list[dict[str, Any]]) -> list[str]:
-    return rank_off_track(*frames(accounts, milestones)).get_column("account_id").to_list()
+    return (
+        rank_off_track(*frames(accounts, milestones), weights=PLAIN)
+        .get_column("account_id")
+        .to_list()
+    )
 
 
 def priority_of(
@@ -75,6 +89,9 @@ def priority_of(
     arr: float | None = 50_000.0,
     critical: bool = False,
     overdue_count: int = 1,
+    newly: bool = False,
+    weeks: int | None = None,
+    weights: PriorityWeights | None = None,
 ) -> float:
     """priority_expr evaluated on a one-row frame with the given inputs."""
     frame = pl.DataFrame(
@@ -85,10 +102,13 @@ def priority_of(
             "arr": [arr],
             "critical_overdue": [critical],
             "overdue_count": [overdue_count],
+            "newly_off_track": [newly],
+            "weeks_off_track": [weeks],
+            "overdue_commitments": [0],
         },
-        schema_overrides={"arr": pl.Float64},
+        schema_overrides={"arr": pl.Float64, "weeks_off_track": pl.Int32},
     )
-    return float(frame.select(priority_expr()).item())
+    return float(frame.select(priority_expr(weights or PLAIN)).item())
 
 
 def test_only_off_track_accounts_are_ranked_per_csm() -> None:
@@ -101,7 +121,7 @@ def test_only_off_track_accounts_are_ranked_per_csm() -> None:
     ]
     milestones = [overdue("a1", days_late=5), overdue("a2", days_late=20), overdue("b1")]
 
-    result = rank_off_track(*frames(accounts, milestones))
+    result = rank_off_track(*frames(accounts, milestones), weights=PLAIN)
 
     assert result.columns == [*ACCOUNT_SCHEMA, *RANK_COLUMNS]
     assert result.schema["priority"] == pl.Float64
@@ -169,7 +189,7 @@ def test_missed_is_the_earliest_overdue_milestone() -> None:
         overdue("a1", "done", position=0, due_day=3, state="done", days_late=None),
     ]
 
-    row = rank_off_track(*frames(accounts, milestones)).row(0, named=True)
+    row = rank_off_track(*frames(accounts, milestones), weights=PLAIN).row(0, named=True)
 
     assert (row["missed"], row["first_move"], row["overdue_count"]) == ("earliest", "call them", 2)
     assert row["missed_days_late"] == 21
@@ -218,7 +238,7 @@ def test_null_arr_counts_as_the_portfolio_median() -> None:
     ]
     milestones = [overdue("unknown"), overdue("known")]
 
-    result = rank_off_track(*frames(accounts, milestones))
+    result = rank_off_track(*frames(accounts, milestones), weights=PLAIN)
 
     by_id = dict(result.select("account_id", "priority").iter_rows())
     assert by_id["unknown"] == by_id["known"]
@@ -228,7 +248,7 @@ def test_null_arr_counts_as_the_portfolio_median() -> None:
 
 
 def test_off_track_account_without_milestone_rows_still_ranks_on_lag() -> None:
-    result = rank_off_track(*frames([account("a1", lag_days=14)], []))
+    result = rank_off_track(*frames([account("a1", lag_days=14)], []), weights=PLAIN)
     row = result.row(0, named=True)
     assert row["missed"] is None and row["overdue_count"] == 0
     assert row["priority"] == pytest.approx(2.0 * (1 + math.log10(6)), abs=1e-4)
@@ -254,3 +274,82 @@ def test_ranking_is_deterministic_regardless_of_input_order() -> None:
 def test_top_n_must_be_positive() -> None:
     with pytest.raises(ValueError, match="top_n"):
         rank_off_track(empty_accounts(), empty_milestones(), top_n=0)
+
+
+def test_default_weights_take_the_square_root_of_lateness() -> None:
+    base = priority_of(days_late=30, due_day=30, arr=0.0, weights=PriorityWeights())
+    assert base == pytest.approx(1.0)
+    four_times = priority_of(days_late=120, due_day=30, arr=0.0, weights=PriorityWeights())
+    # 120 days late is chronic (lag >= 8 weeks): sqrt(4) * 0.5
+    assert four_times == pytest.approx(1.0)
+
+
+def test_newly_off_track_climbs_and_chronic_sinks() -> None:
+    w = PriorityWeights(lateness=1.0, newly_off_track=2.0, chronic=0.5, chronic_after_weeks=8)
+    plain = priority_of(days_late=10, weights=w)
+    assert priority_of(days_late=10, newly=True, weights=w) == pytest.approx(2 * plain, 1e-3)
+    assert priority_of(days_late=56, weights=w) == pytest.approx(
+        0.5 * priority_of(days_late=56, weights=PLAIN), 1e-3
+    )
+    assert priority_of(days_late=55, weights=w) == priority_of(days_late=55, weights=PLAIN)
+
+
+def test_trends_feed_the_ranking() -> None:
+    accounts = [account("a_old", lag_days=10), account("b_new", lag_days=10)]
+    milestones = [overdue("a_old"), overdue("b_new")]
+    trends = pl.DataFrame(
+        [
+            {"account_id": "b_new", "newly_off_track": True, "weeks_in_status": 0},
+            {"account_id": "a_old", "newly_off_track": False, "weeks_in_status": 3},
+        ],
+        schema={k: v for k, v in TREND_SCHEMA.items()},
+    )
+    result = rank_off_track(*frames(accounts, milestones), trends=trends)
+    assert result.get_column("account_id").to_list() == ["b_new", "a_old"]
+    assert result.get_column("newly_off_track").to_list() == [True, False]
+    assert result.get_column("weeks_off_track").to_list() == [0, 3]
+    without = rank_off_track(*frames(accounts, milestones))
+    assert without.get_column("account_id").to_list() == ["a_old", "b_new"]  # tie: account_id
+
+
+def test_weights_are_validated() -> None:
+    with pytest.raises(ValueError):
+        PriorityWeights(critical=0.5)
+    with pytest.raises(ValueError):
+        PriorityWeights.model_validate({"lateness": 1, "bogus": 2})
+
+
+def test_an_overdue_session_commitment_lifts_the_account() -> None:
+    accounts, milestones = frames(
+        [account("A", arr=60_000.0), account("B", arr=50_000.0)], [overdue("A"), overdue("B")]
+    )
+    commitments = pl.DataFrame(
+        {
+            "commitment_id": [1, 2],
+            "account_id": ["B", "A"],
+            "session_id": [1, 1],
+            "session_date": [AS_OF - timedelta(days=20)] * 2,
+            "owner": ["ana", "ana"],
+            "next_step": ["call the sponsor", "done already"],
+            "due_on": [AS_OF - timedelta(days=3), AS_OF - timedelta(days=3)],
+            "status": ["open", "done"],
+            "done_on": [None, AS_OF - timedelta(days=4)],
+        },
+        schema=COMMITMENT_SCHEMA,
+    )
+    counts = overdue_commitment_counts(commitments, AS_OF)
+    plain = rank_off_track(accounts, milestones, weights=PLAIN)
+    lifted = rank_off_track(accounts, milestones, weights=PLAIN, overdue_commitments=counts)
+    assert plain["account_id"].to_list() == ["A", "B"]  # A has more ARR
+    assert lifted["account_id"].to_list() == ["B", "A"]  # B's promise is overdue (A's is done)
+    assert lifted["overdue_commitments"].to_list() == [1, 0]
+    b_plain = plain.filter(pl.col("account_id") == "B")["priority"].item()
+    b_lifted = lifted.filter(pl.col("account_id") == "B")["priority"].item()
+    assert b_lifted == pytest.approx(b_plain * PLAIN.overdue_commitment, rel=1e-3)
+
+
+def test_a_commitment_due_today_is_not_yet_overdue() -> None:
+    commitments = pl.DataFrame(
+        {"account_id": ["A"], "status": ["open"], "due_on": [AS_OF]},
+    )
+    assert overdue_commitment_counts(commitments, AS_OF).height == 0

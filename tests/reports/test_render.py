@@ -10,12 +10,10 @@ from typing import Any
 import polars as pl
 import pytest
 
+from reports.build import build_csm_reports
 from reports.render import (
-    CsmReport,
-    build_csm_reports,
     csm_slug,
     format_arr,
-    is_dormant,
     render_html,
     render_index,
     render_text,
@@ -23,6 +21,7 @@ from reports.render import (
     write_reports,
 )
 from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
+from reports.views import CsmReport, is_dormant
 
 AS_OF = date(2024, 3, 6)  # a Wednesday; the report's week starts Monday 2024-03-04
 START = date(2024, 1, 1)
@@ -203,13 +202,13 @@ def test_accounts_without_csm_are_reported_as_unassigned() -> None:
 
 def test_html_content(reports: list[CsmReport]) -> None:
     html = render_html(reports[0])
-    assert "Weekly journey report — ana@example.com — " in html
+    assert "Weekly journey report — ana@example.com — " in html  # the <title>
     assert "week of 2024-03-04" in html
     assert "Acme Corporation" in html and "acc-001" in html and "Growth onboarding" in html
     assert "$120,000" in html and "—" in html  # unknown ARR
     assert "integration_connected: integrations is 0, needs &gt;= 1 (20 days late)" in html
     assert "First move:" in html and "Book an integration session with their admin." in html
-    assert html.count("no activity in 60+ days") == 1  # acc-002 only
+    assert html.count("NO ACTIVITY IN 60+ DAYS") == 1  # acc-002 only
     assert "#fed7d7" in html and "#c6f6d5" in html and "#e6f2c2" in html  # state colours
     assert html.index("acc-002") < html.index("acc-001")  # ranked order
 
@@ -240,13 +239,13 @@ def test_no_off_track_accounts_is_said_positively(reports: list[CsmReport]) -> N
 
 def test_text_content_and_width(reports: list[CsmReport]) -> None:
     text = render_text(reports[0])
-    assert text.startswith("Weekly journey report — ana@example.com — week of 2024-03-04\n")
+    assert text.startswith("YOUR OFF-TRACK ACCOUNTS — WEEK OF 2024-03-04\nana@example.com · ")
     assert "1. <script>alert(1)</script> (acc-002)" in text  # plain text is not escaped
     assert "   - weekly_active_10: weekly_active_users is 3, needs >= 10" in text
     assert "Last activity: none recorded — NO ACTIVITY IN 60+ DAYS" in text
     assert "Last activity: 2024-03-03 (3 days ago)\n" in text
     assert "First move: Book an integration session with their admin." in text
-    assert "ARR: $120,000" in text and "ARR: —" in text
+    assert "ARR $120,000" in text and "ARR —" in text
     assert "OVERDUE    integration_connected *" in text
     assert "Off track:    2" in text
     assert max(len(line) for line in text.splitlines()) <= 100
