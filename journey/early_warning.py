@@ -1,0 +1,47 @@
+"""The learned early warning folded into a nightly evaluation (settings `risk:`).
+
+Runs after the freshness guard, so stale data still fails the run first. It only ever turns
+on-track accounts `at_risk` (with the probability and its drivers as the leading reason); it
+never changes milestone states. A failure here costs the warning, never the nightly run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import polars as pl
+
+from journey.config import Config
+from journey.evaluate import Evaluation
+
+log = logging.getLogger("journey")
+
+
+def apply_early_warning(
+    config: Config, evaluation: Evaluation
+) -> tuple[Evaluation, tuple[str, ...]]:
+    """The evaluation with the early warning applied, and a note for the run ledger."""
+    # scikit-learn is imported here, on use: it takes seconds to load.
+    from journey.risk import RiskOptions, risk_detail, with_risk
+
+    settings = config.settings.risk
+    options = RiskOptions(horizon=settings.horizon_days, threshold=settings.threshold)
+    try:
+        detail = risk_detail(config, evaluation.as_of, options)
+    except Exception as exc:  # an early warning must never fail the nightly run
+        note = f"early warning skipped: {type(exc).__name__}: {exc}"
+        log.warning(note)
+        return evaluation, (note,)
+    accounts = with_risk(evaluation.accounts, detail, settings.horizon_days)
+    before = evaluation.accounts.select("account_id", pl.col("status").alias("before"))
+    flagged = (
+        accounts.join(before, on="account_id")
+        .filter((pl.col("before") == "on_track") & (pl.col("status") == "at_risk"))
+        .height
+    )
+    note = (
+        f"early warning: {flagged} on-track account(s) likely off track within "
+        f"{settings.horizon_days} days (probability >= {settings.threshold:g})"
+    )
+    return dataclasses.replace(evaluation, accounts=accounts), (note,)

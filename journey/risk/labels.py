@@ -1,0 +1,105 @@
+"""Labels and the training set: "goes off track within the horizon" for each snapshot.
+
+The label of (account, as_of = t) with horizon h is true when a milestone that was not
+achieved by t passes its due day plus grace within (t, t + h] without being achieved first:
+the account turns off track within h days. It is known only once day t + h is in the data,
+so a row's `label_date` is t + h; rows whose label date lies after the newest day are not
+labelled (they are what `journey risk score` predicts).
+
+Only *eligible* rows are learned from and scored: accounts not off track and not completed
+on t, with at least one open milestone that turns overdue within the horizon. Every other
+account cannot turn off track within h days (its next deadline is later), so scoring it
+would only pad the numbers with easy cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from journey.journeys import Journey
+from journey.risk.features import snapshots
+from journey.risk.history import History
+from journey.risk.timeline import milestone_table, snapshot_progress
+
+
+def eligible() -> pl.Expr:
+    """Rows the model learns from and scores (see the module docstring)."""
+    return ~pl.col("off_track") & ~pl.col("completed") & (pl.col("due_soon") >= 1)
+
+
+def labels(milestones: pl.DataFrame, keys: pl.DataFrame, horizon: int) -> pl.DataFrame:
+    """(account_id, as_of, label_date, label) for every (account_id, as_of) in `keys`."""
+    t = pl.col("as_of")
+    end = t + pl.duration(days=horizon)
+    open_at_t = pl.col("achieved_on").is_null() | (pl.col("achieved_on") > t)
+    missed = pl.col("achieved_on").is_null() | (pl.col("achieved_on") >= pl.col("overdue_from"))
+    turns_overdue = (
+        open_at_t & (pl.col("overdue_from") > t) & (pl.col("overdue_from") <= end) & missed
+    )
+    per_row = (
+        keys.select("account_id", "as_of")
+        .join(milestones, on="account_id", how="inner")
+        .group_by("account_id", "as_of")
+        .agg(label=turns_overdue.any())
+    )
+    return (
+        keys.select("account_id", "as_of")
+        .join(per_row, on=["account_id", "as_of"], how="left")
+        .with_columns(
+            label_date=end,
+            label=pl.col("label").fill_null(False),
+        )
+    )
+
+
+def snapshot_days(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
+    """Days end, end - every, end - 2*every, ... down to (not before) start, oldest first."""
+    if every < 1:
+        raise ValueError("every must be at least 1 day")
+    days: list[dt.date] = []
+    day = end
+    while day >= start:
+        days.append(day)
+        day -= dt.timedelta(days=every)
+    return days[::-1]
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """Eligible snapshot rows: labelled history to learn from, and the rows of `as_of`."""
+
+    labelled: pl.DataFrame  # features + label + label_date, label_date <= as_of
+    current: pl.DataFrame  # features of as_of itself (no label yet)
+    milestones: pl.DataFrame  # journey.risk.timeline.milestone_table
+
+
+def build_snapshots(
+    history: History,
+    journeys: dict[str, Journey],
+    as_of: dt.date,
+    horizon: int,
+    every: int = 7,
+    max_days: int = 365,
+) -> Snapshots:
+    """Labelled snapshots every `every` days ending at as_of - horizon, plus as_of itself.
+
+    Anchoring the labelled days at as_of - horizon makes the newest labelled row's label
+    date exactly as_of: nothing after as_of is ever read. Snapshots reach back at most
+    `max_days`, which bounds the training set as the history grows.
+    """
+    first = history.accounts["start_date"].min() if history.accounts.height else as_of
+    assert isinstance(first, dt.date)
+    first = max(first, as_of - dt.timedelta(days=max_days))
+    last_labelled = as_of - dt.timedelta(days=horizon)
+    days = snapshot_days(first + dt.timedelta(days=1), last_labelled, every)
+    milestones = milestone_table(history.grid, history.accounts, journeys)
+    all_days = [*days, as_of]
+    progress = snapshot_progress(history.grid, history.accounts, journeys, all_days)
+    rows = snapshots(history, milestones, progress, all_days, horizon).filter(eligible())
+    past = rows.filter(pl.col("as_of") <= last_labelled)
+    labelled = past.join(labels(milestones, past, horizon), on=["account_id", "as_of"])
+    current = rows.filter(pl.col("as_of") == as_of)
+    return Snapshots(labelled=labelled, current=current, milestones=milestones)

@@ -1,0 +1,115 @@
+"""Early warning end to end: history -> snapshots -> model -> evaluation, scores, drivers.
+
+Every entry point is a function of (config, inputs, as_of, options): it reads usage up to
+as_of only, builds the training set from that history, fits the model and uses it. Nothing
+is stored between runs (see journey.risk.model for why).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import polars as pl
+
+from journey.config import Config
+from journey.risk.evaluation import Report, report, time_split
+from journey.risk.explain import drivers, reference_values
+from journey.risk.history import History, load_history
+from journey.risk.labels import Snapshots, build_snapshots
+from journey.risk.model import Encoding, RiskModel, fit, make_encoding
+
+#: Columns of `risk_detail`.
+RISK_DETAIL_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "risk_probability": pl.Float64(),
+    "risk_drivers": pl.List(pl.String()),
+}
+
+
+@dataclass(frozen=True)
+class RiskOptions:
+    """Knobs of the early warning; the defaults are what the nightly run uses."""
+
+    horizon: int = 14  # days ahead: "goes off track within 14 days"
+    every: int = 7  # days between training snapshots
+    threshold: float = 0.5  # risk_detail lists accounts at or above this probability
+    test_share: float = 0.3  # evaluate: the newest share of snapshot days is the test period
+    top_k: int = 5  # evaluate: precision among each CSM's top k accounts per day
+    max_days: int = 365  # training snapshots reach back at most this many days
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Training:
+    """A fitted model with the data it came from."""
+
+    history: History
+    snapshots: Snapshots
+    model: RiskModel
+    seconds: float
+
+
+def encoding_for(config: Config, history: History) -> Encoding:
+    return make_encoding(
+        history.metrics, tuple(s.id for s in config.segments), tuple(config.journeys)
+    )
+
+
+def prepare(config: Config, as_of: dt.date, options: RiskOptions) -> tuple[History, Snapshots]:
+    """Read usage up to as_of once and build every snapshot from it."""
+    history = load_history(config, as_of)
+    snapshots = build_snapshots(
+        history, config.journeys, as_of, options.horizon, options.every, options.max_days
+    )
+    return history, snapshots
+
+
+def train(config: Config, as_of: dt.date, options: RiskOptions = RiskOptions()) -> Training:
+    """Fit on every labelled snapshot up to as_of."""
+    started = time.perf_counter()
+    history, snapshots = prepare(config, as_of, options)
+    model = fit(snapshots.labelled, encoding_for(config, history), options.seed)
+    return Training(history, snapshots, model, time.perf_counter() - started)
+
+
+def evaluate_model(config: Config, as_of: dt.date, options: RiskOptions = RiskOptions()) -> Report:
+    """Train on the earlier snapshot days, test on the later ones (see journey.risk.evaluation)."""
+    history, snapshots = prepare(config, as_of, options)
+    split = time_split(snapshots.labelled, options.test_share)
+    if split.train.is_empty() or split.test.is_empty():
+        raise ValueError(
+            "not enough history to train and test; use more data or a shorter --horizon"
+        )
+    model = fit(split.train, encoding_for(config, history), options.seed)
+    return report(split, model.predict(split.test), options.top_k, options.threshold)
+
+
+def scores(training: Training, rows: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Probability and drivers for `rows` (default: the eligible accounts on as_of)."""
+    rows = training.snapshots.current if rows is None else rows
+    probability = training.model.predict(rows)
+    reference = reference_values(training.model, training.snapshots.labelled)
+    reasons = drivers(training.model, reference, rows)
+    return rows.with_columns(
+        risk_probability=pl.Series(probability, dtype=pl.Float64),
+        risk_drivers=pl.Series(reasons, dtype=pl.List(pl.String)),
+    ).sort("risk_probability", "account_id", descending=[True, False])
+
+
+def risk_detail(
+    config: Config, as_of: dt.date, options: RiskOptions = RiskOptions()
+) -> pl.DataFrame:
+    """Accounts not off track on as_of whose risk of turning off track is >= the threshold.
+
+    One row per account (RISK_DETAIL_SCHEMA), highest probability first: `risk_probability`
+    (calibrated, of turning off track within `options.horizon` days) and `risk_drivers`
+    (two or three sentences, most important first). Accounts whose status today is
+    on_track or at_risk can appear; off-track, completed and not-started accounts never do.
+    A pure function of (config, inputs, as_of): it retrains from the history up to as_of.
+    """
+    scored = scores(train(config, as_of, options))
+    return scored.filter(pl.col("risk_probability") >= options.threshold).select(
+        [pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()]
+    )

@@ -1,0 +1,88 @@
+"""`journey risk ...` and `journey segments suggest` driven in-process on a small demo project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from journey.cli import app
+from journey.commands.demo import example_config_dir
+from journey.config import load_config
+from journey.demo_data import generate_accounts, generate_events, write_demo_data
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 demo accounts with the example config (no run needed: risk reads the sources)."""
+    root = tmp_path_factory.mktemp("risk-demo")
+    shutil.copytree(example_config_dir(), root / "config")
+    accounts = generate_accounts(400, seed=11)
+    write_demo_data(root / "data", accounts, generate_events(accounts, seed=11))
+    return root / "config"
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_risk_evaluate_prints_model_baselines_and_a_verdict(demo: Path) -> None:
+    code, out, err = _invoke("risk", "evaluate", "--config", str(demo))
+    assert code == 0, err
+    assert "no look-ahead: the last training label is from" in out
+    for row in ("model", "baseline: behind pace on next milestone", "chance (no skill)"):
+        assert f"\n  {row} " in out
+    assert "ROC AUC" in out and "top-5 per CSM" in out
+    assert out.strip().splitlines()[-1].startswith("Verdict: the model")
+
+
+def test_risk_score_json_lists_probabilities_and_drivers(demo: Path) -> None:
+    code, out, err = _invoke("risk", "score", "--config", str(demo), "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows, "the demo always has accounts at risk"
+    assert rows == sorted(rows, key=lambda r: -r["risk_probability"])
+    assert all(r["risk_probability"] >= 0.5 and r["risk_drivers"] for r in rows)
+
+
+def test_risk_train_writes_the_training_set(demo: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "training.parquet"
+    code, out, err = _invoke("risk", "train", "--config", str(demo), "--out", str(out_file))
+    assert code == 0, err
+    assert "rows from" in out and out_file.exists()
+
+
+def test_risk_with_too_little_history_is_a_data_error(demo: Path) -> None:
+    code, _, err = _invoke("risk", "evaluate", "--config", str(demo), "--as-of", "2026-01-05")
+    assert code == 4
+    assert "error:" in err and "Traceback" not in err
+
+
+def test_bad_as_of_is_a_usage_error(demo: Path) -> None:
+    code, _, _ = _invoke("risk", "score", "--config", str(demo), "--as-of", "yesterday")
+    assert code == 2
+
+
+def test_segments_suggest_describes_clusters_by_outcome(demo: Path) -> None:
+    code, out, err = _invoke("segments", "suggest", "--config", str(demo), "--days", "21")
+    assert code == 0, err
+    assert "behaviour_1 (most engaged)" in out
+    assert "outcomes today:" in out and "Adjusted Rand index" in out
+    assert "precision" in out and "coverage" in out
+
+
+def test_segments_suggest_yaml_is_a_valid_segments_file(demo: Path, tmp_path: Path) -> None:
+    code, out, err = _invoke(
+        "segments", "suggest", "--config", str(demo), "--clusters", "3", "--format", "yaml"
+    )
+    assert code == 0, err
+    config_dir = tmp_path / "config"
+    shutil.copytree(demo, config_dir)
+    (config_dir / "segments.yaml").write_text(out, encoding="utf-8")
+    config = load_config(config_dir)
+    groups = {s.id.rsplit("_", 1)[0] for s in config.segments}
+    assert groups <= {"behaviour_1", "behaviour_2", "behaviour_3"} and len(groups) >= 2

@@ -1,0 +1,65 @@
+"""Labels: "turns off track within the horizon", and which rows are learned from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from journey.risk.history import load_history
+from journey.risk.labels import build_snapshots, labels, snapshot_days
+from journey.risk.timeline import milestone_table
+
+ANA = "ana@example.com"
+
+
+def test_label_is_true_only_when_a_deadline_is_missed_within_the_horizon(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(
+        journey_extra="grace_days: 1\n",
+        milestones="- {id: login, due_day: 10, when: {metric: logins, gte: 1}}\n",
+        accounts=f"""
+        missed,M,2026-01-01,{ANA},1,x
+        in_time,I,2026-01-01,{ANA},1,x
+        in_grace,G,2026-01-01,{ANA},1,x
+        late,L,2026-01-01,{ANA},1,x
+        """,
+        events="""
+        in_time,2026-01-08T10:00:00Z,login,u1,
+        in_grace,2026-01-12T10:00:00Z,login,u1,
+        late,2026-01-13T10:00:00Z,login,u1,
+        """,
+    )
+    config = project.config()
+    history = load_history(config, dt.date(2026, 2, 1))
+    milestones = milestone_table(history.grid, history.accounts, config.journeys)
+    # due_on 01-11, grace 1 day: overdue from 01-13 on.
+    keys = pl.DataFrame(
+        {
+            "account_id": ["missed", "in_time", "in_grace", "late"],
+            "as_of": [dt.date(2026, 1, 5)] * 4,
+        }
+    )
+    got = dict(labels(milestones, keys, horizon=14).select("account_id", "label").iter_rows())
+    assert got == {"missed": True, "in_time": False, "in_grace": False, "late": True}
+    # With a horizon that ends before the overdue day, nobody turns off track yet.
+    short = dict(labels(milestones, keys, horizon=7).select("account_id", "label").iter_rows())
+    assert not any(short.values())
+
+
+def test_snapshot_days_end_on_the_last_labelled_day() -> None:
+    days = snapshot_days(dt.date(2026, 1, 1), dt.date(2026, 1, 20), 7)
+    assert days == [dt.date(2026, 1, 6), dt.date(2026, 1, 13), dt.date(2026, 1, 20)]
+
+
+def test_labelled_rows_never_look_past_as_of(synthetic) -> None:  # type: ignore[no-untyped-def]
+    as_of = dt.date(2026, 4, 1)
+    config = synthetic.config()
+    history = load_history(config, as_of)
+    result = build_snapshots(history, config.journeys, as_of, horizon=14, every=7)
+    assert result.labelled["label_date"].max() == as_of
+    assert result.current["as_of"].unique().to_list() == [as_of]
+    # Only eligible rows: not off track, not completed, a deadline within the horizon.
+    rows = pl.concat([result.labelled.drop("label", "label_date"), result.current])
+    assert not rows["off_track"].any()
+    assert not rows["completed"].any()
+    assert rows["due_soon"].min() >= 1  # type: ignore[operator]
