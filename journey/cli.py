@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from journey.cli_app import app
-from journey.commands import demo, output, run, status  # noqa: F401  (registers commands)
+from journey.commands import (  # noqa: F401  (registers commands)
+    check,
+    config_tools,
+    demo,
+    doctor,
+    explain,
+    output,
+    risk,
+    run,
+    send,
+    session,
+    snooze,
+    status,
+    suggest,
+)
 
 
 def main() -> None:

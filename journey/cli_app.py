@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from journey.config import Config, ConfigError, load_config
 from journey.errors import ExitCode, JourneyError, NotFoundError
+from journey.security import mask_secrets
 from journey.store import database_url, load_runs, make_engine
 from journey.store.tables import Run
 from metrics.errors import InputError
@@ -88,7 +89,8 @@ def err(message: str) -> None:
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
-    err(f"error: {message}")
+    """Print an error (secrets masked: URLs and exceptions can carry passwords) and exit."""
+    err(f"error: {mask_secrets(message)}")
     raise typer.Exit(int(code))
 
 

@@ -1,4 +1,11 @@
-"""The nightly run: evaluate one as_of, guard freshness, store the results atomically."""
+"""The nightly run: evaluate one as_of, guard against false alarms, store the results atomically.
+
+Reliability (DESIGN §10): one run at a time (`journey.lock`); all writes of a run in one
+transaction (`journey.store.writes.save_run`), so a run killed at any point leaves the store as
+before or as after it; a failed run (bad or stale input) writes nothing. The guards
+(`journey.guards`) record on the run ledger why the weekly email must be held, which the send
+path asks with `email_hold_reason(engine, as_of)`.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,28 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from journey.config import Config
-from journey.errors import DataError
+from journey.early_warning import apply_early_warning
 from journey.evaluate import Evaluation, evaluate
+from journey.faults import fault_point
+from journey.guards import (
+    breaker_reason,
+    email_hold_reason,
+    freshness_notes,
+    hold_notes,
+    newly_off_track,
+)
 from journey.lock import run_lock
+from journey.progress_bar import step
+from journey.quarantine import quarantine_folder, quarantined_sources, write_quarantine
+from journey.security import confine_sources
 from journey.store import RunRecordIn, save_run
+from journey.store.engine import StoreError, describe_db_error
+from journey.store.writes import previous_statuses
+
+__all__ = ["RunOutcome", "default_as_of", "email_hold_reason", "freshness_notes", "run_nightly"]
 
 log = logging.getLogger("journey")
 
@@ -31,43 +54,47 @@ class RunOutcome:
     warnings: tuple[str, ...]
 
 
-def freshness_notes(config: Config, evaluation: Evaluation) -> tuple[str, ...]:
-    """Warnings about stale usage data; raises DataError when the run must not go on."""
-    freshness = config.settings.freshness
-    newest = evaluation.newest_usage_day
-    if newest is None:
-        message = f"no usage data on or before {evaluation.as_of}"
-        age = None
-    else:
-        age = (evaluation.as_of - newest).days
-        message = (
-            f"the newest usage data is from {newest}, {age} day(s) before as_of {evaluation.as_of}"
+def run_notes(config: Config, engine: Engine, evaluation: Evaluation) -> tuple[str, ...]:
+    """Everything the ledger should say about this run: freshness, quarantine, holds."""
+    warnings = freshness_notes(config, evaluation)
+    notes = warnings + tuple(q.describe() for q in evaluation.quarantine)
+    if evaluation.unassigned:
+        notes += (
+            f"{len(evaluation.unassigned)} account(s) matched no segment rule "
+            f"(e.g. {', '.join(evaluation.unassigned[:3])}); add a catch-all segment",
         )
-    if age is None or age > freshness.error_after_days:
-        if freshness.on_stale == "fail":
-            raise DataError(
-                f"stale input: {message} (limit: {freshness.error_after_days} days). "
-                "Not storing results, so stale data cannot raise false off-track alerts. "
-                "Load fresh data, pass an earlier --as-of, or set freshness.on_stale: warn."
-            )
-        return (f"stale input: {message}",)
-    if age > freshness.warn_after_days:
-        return (f"usage data is getting old: {message}",)
-    return ()
+    newly, compared = newly_off_track(
+        previous_statuses(engine, evaluation.as_of), evaluation.accounts
+    )
+    breaker = breaker_reason(newly, compared, config.settings.freshness)
+    kept = quarantined_sources(evaluation)
+    if kept:
+        folder = quarantine_folder(config, evaluation).relative_to(config.root)
+        files = ", ".join(f"{source}.csv" for source in kept)
+        notes += (f"set-aside rows are kept in {folder}/ ({files})",)
+    return notes + hold_notes(warnings, breaker)
 
 
-def run_nightly(config: Config, engine: Engine, as_of: dt.date) -> RunOutcome:
-    """Evaluate `as_of` and store it; holds the project's run lock throughout."""
-    with run_lock(config.root / ".journey.lock", f"journey run --as-of {as_of}"):
+def run_nightly(
+    config: Config, engine: Engine, as_of: dt.date, *, early_warning: bool = True
+) -> RunOutcome:
+    """Evaluate `as_of` and store it; holds the project's (and database's) run lock.
+
+    `early_warning=False` skips the learned early warning even when settings enable it
+    (for back-filled history runs and for benchmarks of the rules alone).
+    """
+    confine_sources(config)
+    with run_lock(config.root / ".journey.lock", f"journey run --as-of {as_of}", engine):
+        fault_point("after_lock")
         started = dt.datetime.now(dt.UTC)
-        evaluation = evaluate(config, as_of)
-        warnings = freshness_notes(config, evaluation)
-        notes = warnings + tuple(q.describe() for q in evaluation.quarantine)
-        if evaluation.unassigned:
-            notes += (
-                f"{len(evaluation.unassigned)} account(s) matched no segment rule "
-                f"(e.g. {', '.join(evaluation.unassigned[:3])}); add a catch-all segment",
-            )
+        with step(f"evaluating {as_of}"):
+            evaluation = evaluate(config, as_of)
+        notes = run_notes(config, engine, evaluation)
+        if early_warning and config.settings.risk.enabled:
+            with step("early warning"):
+                evaluation, warned = apply_early_warning(config, evaluation)
+            notes += warned
+        fault_point("after_evaluate")
         record = RunRecordIn(
             as_of=as_of,
             started_at=started,
@@ -80,5 +107,11 @@ def run_nightly(config: Config, engine: Engine, as_of: dt.date) -> RunOutcome:
             newest_usage_day=evaluation.newest_usage_day,
             notes=notes,
         )
-        changes = save_run(engine, record, evaluation.accounts, evaluation.milestones)
+        try:
+            with step(f"storing {evaluation.accounts.height:,} accounts"):
+                changes = save_run(engine, record, evaluation.accounts, evaluation.milestones)
+        except SQLAlchemyError as exc:  # rolled back: the store is as before this run
+            raise StoreError(describe_db_error(engine, exc)) from None
+        fault_point("after_commit")
+        write_quarantine(config, evaluation)
     return RunOutcome(evaluation, changes, notes)

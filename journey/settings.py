@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics.sources import SourceSpec
+from reports.ranking import PriorityWeights
 
 
 class _Model(BaseModel):
@@ -30,6 +31,13 @@ class Freshness(_Model):
     warn_after_days: int = Field(default=1, ge=0)
     error_after_days: int = Field(default=3, ge=0)
     on_stale: Literal["fail", "warn"] = "fail"
+    max_newly_off_track_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Circuit breaker: hold the weekly email when more than this share of "
+        "accounts went off track since the previous run (likely a data problem).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Freshness:
@@ -41,6 +49,14 @@ class Freshness(_Model):
 class ReportSettings(_Model):
     top_n: int = Field(default=15, ge=1, le=200)
     out_dir: str = "reports/out"
+    weights: PriorityWeights = Field(
+        default_factory=PriorityWeights, description="Priority weights (docs/weekly-report.md)."
+    )
+    base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="Where out_dir is published; makes the email's brief links absolute.",
+    )
 
 
 class EmailSettings(_Model):
@@ -49,6 +65,30 @@ class EmailSettings(_Model):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     reply_to: str | None = None
+    manager: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="Who receives the manager rollup (none: no rollup email).",
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    attempts: int = Field(default=4, ge=1, le=10, description="Tries per message on 4xx.")
+    backoff_seconds: float = Field(
+        default=2.0, ge=0, le=300, description="First retry delay; doubles each retry."
+    )
+
+
+class RiskSettings(_Model):
+    """The learned early warning in the nightly run (journey.risk; docs/risk.md)."""
+
+    enabled: bool = Field(
+        default=True, description="Mark on-track accounts with a high predicted risk at_risk."
+    )
+    horizon_days: int = Field(
+        default=14, ge=1, le=90, description="Predict going off track within this many days."
+    )
+    threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Probability at or above which an account is flagged."
+    )
 
 
 class Settings(_Model):
@@ -58,6 +98,7 @@ class Settings(_Model):
     freshness: Freshness = Freshness()
     report: ReportSettings = ReportSettings()
     email: EmailSettings | None = None
+    risk: RiskSettings = RiskSettings()
 
     @field_validator("timezone")
     @classmethod

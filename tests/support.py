@@ -29,6 +29,7 @@ sources:
 database: sqlite:///journey.db
 freshness: {{warn_after_days: 10000, error_after_days: 10000, on_stale: warn}}
 report: {{top_n: 15, out_dir: reports/out}}
+risk: {{enabled: false}}  # golden cases pin the rules; the early warning has its own tests
 """
 
 METRICS = """\

@@ -36,6 +36,14 @@ def test_demo_writes_data_database_and_reports(demo_dir: Path) -> None:
     assert (demo_dir / "reports" / "out" / "index.html").is_file()
 
 
+def test_demo_run_applies_the_early_warning(demo_dir: Path) -> None:
+    from journey.store import load_runs, make_engine
+
+    latest = load_runs(make_engine(f"sqlite:///{demo_dir / 'journey.db'}"))[0]
+    notes = json.loads(latest.notes)
+    assert any(note.startswith("early warning: ") for note in notes), notes
+
+
 def test_export_formats_agree_with_each_other(demo_dir: Path, tmp_path: Path) -> None:
     config = str(demo_dir / "config")
     code, csv_out, err = invoke("export", "--format", "csv", "--config", config)
@@ -132,3 +140,18 @@ def test_every_command_has_help() -> None:
         code, out, _ = invoke(command, "--help")
         assert code == 0, command
         assert "Usage:" in out
+
+
+def test_internal_errors_never_print_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import journey.commands.run as run_command
+
+    monkeypatch.setenv("JOURNEY_SMTP_PASSWORD", "hunter2-secret")
+
+    def explode(*args: object) -> None:
+        raise RuntimeError("connect to postgresql://cs:hunter2-secret@db/cs failed")
+
+    monkeypatch.setattr(run_command, "open_config", explode)
+    code, _, err = invoke("run", "--as-of", "2026-01-01")
+    assert code == 1
+    assert "internal error: RuntimeError" in err
+    assert "hunter2-secret" not in err
