@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from journey.config import Config, ConfigError, load_config
 from journey.errors import ExitCode, JourneyError
+from journey.evaluate import conformed_usage
 from journey.nightly import default_as_of
 from journey.security import confine_sources, mask_secrets
 from journey.store.engine import database_url, make_engine, safe_url
@@ -25,7 +26,6 @@ from journey.store.migrate import current_revision, head_revision
 from metrics.accounts import conform_accounts
 from metrics.errors import InputError
 from metrics.sources import scan
-from metrics.usage import conform_daily, conform_events
 
 SMTP_TIMEOUT_SECONDS = 5.0
 
@@ -70,16 +70,7 @@ def _newest_day(config: Config) -> dt.date | None:
     accounts, _ = conform_accounts(scan(sources.accounts, config.root, "accounts"))
     known = accounts.lazy().select("account_id")
     newest: list[dt.date] = []
-    for name in ("events", "daily"):
-        spec = getattr(sources, name)
-        if spec is None:
-            continue
-        raw = scan(spec, config.root, name)
-        clean, _ = (
-            conform_events(raw, known, config.settings.timezone)
-            if name == "events"
-            else conform_daily(raw, known)
-        )
+    for clean, _ in conformed_usage(config, known).values():
         day = clean.select(pl.col("day").max()).collect().item()
         if day is not None:
             newest.append(day)

@@ -112,6 +112,33 @@ def used_metrics(config: Config) -> dict[str, Metric]:
     return {name: metric for name, metric in config.metrics.items() if name in used}
 
 
+def conformed_usage(
+    config: Config, known_accounts: pl.LazyFrame
+) -> dict[str, tuple[pl.LazyFrame, pl.LazyFrame]]:
+    """Every configured usage source (events, daily), read and conformed to its contract:
+    name -> (clean rows with `day`, quarantine counts). Raises InputError when metrics.yaml
+    reads a source that settings.yaml does not configure."""
+    sources = config.settings.sources
+    usage: dict[str, tuple[pl.LazyFrame, pl.LazyFrame]] = {}
+    for name in ("events", "daily"):
+        spec = getattr(sources, name)
+        if spec is None:
+            continue
+        raw = scan(spec, config.root, name)
+        usage[name] = (
+            conform_events(raw, known_accounts, config.settings.timezone)
+            if name == "events"
+            else conform_daily(raw, known_accounts)
+        )
+    missing = {m.source for m in config.metrics.values()} - set(usage)
+    if missing:
+        raise InputError(
+            f"metrics.yaml reads source(s) {', '.join(sorted(missing))}, "
+            "which settings.yaml does not configure"
+        )
+    return usage
+
+
 def evaluate(config: Config, as_of: dt.date) -> Evaluation:
     """Evaluate every account's journey progress on `as_of`."""
     settings = config.settings
@@ -127,27 +154,11 @@ def evaluate(config: Config, as_of: dt.date) -> Evaluation:
 
     usage: dict[str, pl.LazyFrame] = {}
     counts: list[pl.LazyFrame] = []
-    known = accounts.lazy().select("account_id")
-    for name in ("events", "daily"):
-        spec = getattr(sources, name)
-        if spec is None:
-            continue
-        files += resolve_files(spec, config.root, name)
-        raw = scan(spec, config.root, name)
-        clean, bad = (
-            conform_events(raw, known, settings.timezone)
-            if name == "events"
-            else conform_daily(raw, known)
-        )
+    for name, (clean, bad) in conformed_usage(config, accounts.lazy().select("account_id")).items():
+        files += resolve_files(getattr(sources, name), config.root, name)
         _check_metrics_against(config, name, clean.collect_schema())
         usage[name] = clean
         counts.append(bad)
-    missing = {m.source for m in config.metrics.values()} - set(usage)
-    if missing:
-        raise InputError(
-            f"metrics.yaml reads source(s) {', '.join(sorted(missing))}, "
-            "which settings.yaml does not configure"
-        )
 
     started_lazy = started.lazy()
     # `.cache()` marks the nodes that several branches of the plan share, so that the one

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from journey.config import Config
+from journey.evaluate import conformed_usage
 from metrics.accounts import conform_accounts
 from metrics.compute import day_grid, metric_values
 from metrics.errors import InputError
 from metrics.sources import scan
-from metrics.usage import conform_daily, conform_events, within_journey
+from metrics.usage import within_journey
 from segments.rules import assign_segments
 
 #: Columns of `History.accounts` besides the account source's own attributes.
@@ -41,26 +42,7 @@ class History:
 
 
 def _usage(config: Config, known: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
-    sources = config.settings.sources
-    usage: dict[str, pl.LazyFrame] = {}
-    for name in ("events", "daily"):
-        spec = getattr(sources, name)
-        if spec is None:
-            continue
-        raw = scan(spec, config.root, name)
-        clean, _ = (
-            conform_events(raw, known, config.settings.timezone)
-            if name == "events"
-            else conform_daily(raw, known)
-        )
-        usage[name] = clean
-    missing = {m.source for m in config.metrics.values()} - set(usage)
-    if missing:
-        raise InputError(
-            f"metrics.yaml reads source(s) {', '.join(sorted(missing))}, "
-            "which settings.yaml does not configure"
-        )
-    return usage
+    return {name: clean for name, (clean, _) in conformed_usage(config, known).items()}
 
 
 def with_last_active(grid: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame:
