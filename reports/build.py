@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from reports.briefs import brief_slug
-from reports.commitments import overdue_commitment_counts
+from reports.commitments import is_open, overdue_commitment_counts
 from reports.ranking import PriorityWeights, overdue_summary, rank_off_track
 from reports.render import format_arr
 from reports.schema import COMMITMENT_SCHEMA, SNOOZE_SCHEMA, STATUSES, TREND_SCHEMA
@@ -55,7 +55,7 @@ def open_commitments(
     """Open commitments per account: overdue first (most overdue first), then by due date."""
     frame = commitments if commitments is not None else pl.DataFrame(schema=COMMITMENT_SCHEMA)
     rows = (
-        frame.filter(pl.col("status") == "open")
+        frame.filter(is_open())
         .with_columns(
             days_overdue=(pl.lit(as_of) - pl.col("due_on")).dt.total_days().clip(0).fill_null(0)
         )
