@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -158,4 +159,14 @@ def demo(
     typer.echo(f"  manager rollup:     {out_dir / 'rollup.html'}")
     typer.echo(f"  account-map briefs: {out_dir / 'briefs'} ({len(documents.briefs)} accounts)")
     typer.echo(f"  emails (.eml):      {email_dir} ({len(names)} messages, as `journey send`)")
-    typer.echo(f"Next: cd {directory} && journey status  (or: journey explain ACC-00042)")
+    program = journey_program()
+    typer.echo(f"Next: cd {directory} && {program} status  (or: {program} explain ACC-00042)")
+
+
+def journey_program() -> str:
+    """How to call journey again: `journey` when it is on PATH, else its full path (as after
+    `make demo`, which installs into .venv without activating it)."""
+    if shutil.which("journey"):
+        return "journey"
+    installed = Path(sys.argv[0]).resolve()
+    return str(installed) if installed.name == "journey" and installed.is_file() else "journey"
