@@ -113,11 +113,12 @@ def used_metrics(config: Config) -> dict[str, Metric]:
 
 
 def conformed_usage(
-    config: Config, known_accounts: pl.LazyFrame
+    config: Config, known_accounts: pl.LazyFrame, *, rows: pl.Expr | None = None
 ) -> dict[str, tuple[pl.LazyFrame, pl.LazyFrame]]:
     """Every configured usage source (events, daily), read and conformed to its contract:
-    name -> (clean rows with `day`, quarantine counts). Raises InputError when metrics.yaml
-    reads a source that settings.yaml does not configure."""
+    name -> (clean rows with `day`, quarantine counts). `rows` keeps only the raw rows it
+    selects (e.g. one account's). Raises InputError when metrics.yaml reads a source that
+    settings.yaml does not configure."""
     sources = config.settings.sources
     usage: dict[str, tuple[pl.LazyFrame, pl.LazyFrame]] = {}
     for name in ("events", "daily"):
@@ -125,6 +126,8 @@ def conformed_usage(
         if spec is None:
             continue
         raw = scan(spec, config.root, name)
+        if rows is not None:
+            raw = raw.filter(rows)
         usage[name] = (
             conform_events(raw, known_accounts, config.settings.timezone)
             if name == "events"

@@ -17,6 +17,7 @@ from journey.cli_app import DEFAULT_CONFIG, ConfigDir, command, open_config, par
 from journey.commands.config_tools import preview_as_of
 from journey.config import Config
 from journey.errors import NotFoundError, UsageError
+from journey.evaluate import conformed_usage
 from journey.explain import Explanation, icp_fits, milestone_results, segment_rules
 from journey.explain_text import explanation_json, explanation_text
 from journey.progress import milestone_states
@@ -24,7 +25,7 @@ from journey.status import account_status
 from metrics.accounts import conform_accounts
 from metrics.compute import day_grid, metric_values
 from metrics.sources import scan
-from metrics.usage import conform_daily, conform_events, within_journey
+from metrics.usage import within_journey
 from segments.rules import assign_segments
 
 
@@ -32,23 +33,12 @@ def _usage(
     config: Config, account_id: str, started: pl.LazyFrame, as_of: dt.date
 ) -> dict[str, pl.LazyFrame]:
     """The account's usage rows per source, within its journey window."""
-    sources = config.settings.sources
-    known = started.select("account_id")
-    usage: dict[str, pl.LazyFrame] = {}
-    for name in ("events", "daily"):
-        spec = getattr(sources, name)
-        if spec is None:
-            continue
-        raw = scan(spec, config.root, name).filter(
-            pl.col("account_id").cast(pl.String) == account_id
-        )
-        clean, _ = (
-            conform_events(raw, known, config.settings.timezone)
-            if name == "events"
-            else conform_daily(raw, known)
-        )
-        usage[name] = within_journey(clean, started, as_of)
-    return usage
+    conformed = conformed_usage(
+        config,
+        started.select("account_id"),
+        rows=pl.col("account_id").cast(pl.String) == account_id,
+    )
+    return {name: within_journey(clean, started, as_of) for name, (clean, _) in conformed.items()}
 
 
 def explain_account(config: Config, account_id: str, as_of: dt.date) -> Explanation:
