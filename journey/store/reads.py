@@ -9,8 +9,8 @@ import polars as pl
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
+from journey.store.bulk import LIST_COLUMNS
 from journey.store.tables import AccountState, MilestoneState, Run, StateChange
-from journey.store.writes import LIST_COLUMNS
 from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
 
 

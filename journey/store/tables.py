@@ -1,10 +1,16 @@
 """Tables. Current state is one row per account and per account x milestone; history keeps
-only changes, so it grows with change rather than with accounts x nights."""
+only changes, so it grows with change rather than with accounts x nights.
+
+A current-state row's `digest` is a hash of its columns as stored but for the few that move
+every night, so a run rewrites only the rows whose content changed (journey.store.current). A
+null digest (a row written before digests existed) matches nothing: the next run rewrites it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 
@@ -29,6 +35,7 @@ class Run(SQLModel, table=True):
     quarantined_rows: int
     newest_usage_day: dt.date | None = None
     notes: str = "[]"  # JSON list of sentences (quarantine, freshness warnings)
+    state_key: str | None = None  # the persisted per-account metric state this run produced
 
 
 class AccountState(SQLModel, table=True):
@@ -57,6 +64,7 @@ class AccountState(SQLModel, table=True):
     expected_location: str  # JSON list
     last_activity: dt.date | None = None
     reasons: str  # JSON list
+    digest: int | None = Field(default=None, sa_type=BigInteger)  # journey.store.current
 
 
 class MilestoneState(SQLModel, table=True):
@@ -84,6 +92,7 @@ class MilestoneState(SQLModel, table=True):
     at_risk: bool
     critical: bool
     first_move: str | None = None
+    digest: int | None = Field(default=None, sa_type=BigInteger)  # journey.store.current
 
 
 class StateChange(SQLModel, table=True):

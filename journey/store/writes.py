@@ -4,6 +4,10 @@ A run for an as_of replaces that date's ledger row and history rows, so re-runni
 idempotent. History rows are the differences from the state as of the previous date, so the
 table grows with change, not with accounts x nights. Current state is replaced only by a run
 for the newest date; re-running an older date leaves it alone.
+
+The values as of the previous date come, for a run newer than every stored one (the nightly
+case), from current state, which holds exactly the newest run's results; for a re-run of a
+stored or older date, from replaying history up to that date.
 """
 
 from __future__ import annotations
@@ -11,17 +15,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, delete, func, insert, select
-from sqlmodel import col
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlmodel import SQLModel, col
 
 from journey.faults import fault_point
-from journey.store.tables import AccountState, MilestoneState, Run, StateChange
+from journey.store.bulk import insert_rows, read_rows, stored_form
+from journey.store.current import CurrentChange, apply_current, plan_current
+from journey.store.tables import Run, StateChange
 
-LIST_COLUMNS = ("location", "expected_location", "reasons")
 KEY = ["account_id", "milestone", "field"]
+ACCOUNTS_TABLE = SQLModel.metadata.tables["account_state"]
+MILESTONES_TABLE = SQLModel.metadata.tables["milestone_state"]
+HISTORY_TABLE = SQLModel.metadata.tables["state_change"]
+
+#: What a run reads of current state: keys, tracked values, and what `plan_current` compares.
+STORED_ACCOUNTS = {
+    "account_id": pl.String(),
+    "status": pl.String(),
+    "segment": pl.String(),
+    "journey": pl.String(),
+    "digest": pl.Int64(),
+    "as_of": pl.Date(),
+    "day_of_journey": pl.Int64(),
+}
+STORED_MILESTONES = {
+    "account_id": pl.String(),
+    "milestone": pl.String(),
+    "state": pl.String(),
+    "regressed": pl.Boolean(),
+    "digest": pl.Int64(),
+    "days_late": pl.Int64(),
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +64,7 @@ class RunRecordIn:
     quarantined_rows: int
     newest_usage_day: dt.date | None
     notes: tuple[str, ...]
+    state_key: str | None = None  # the persisted per-account metric state of this run
 
 
 def tracked_values(accounts: pl.DataFrame, milestones: pl.DataFrame) -> pl.DataFrame:
@@ -65,30 +92,48 @@ def changes_since(previous: pl.DataFrame, current: pl.DataFrame, as_of: dt.date)
     return changed.select(pl.lit(as_of).alias("as_of"), *KEY, "old_value", "new_value").sort(KEY)
 
 
-def _previous_values(conn: Any, as_of: dt.date) -> pl.DataFrame:
-    rows = conn.execute(
-        select(
-            col(StateChange.account_id),
-            col(StateChange.milestone),
-            col(StateChange.field),
-            col(StateChange.new_value),
-            col(StateChange.as_of),
-            col(StateChange.id),
-        ).where(col(StateChange.as_of) < as_of)
-    ).all()
-    frame = pl.DataFrame(
-        rows,
-        schema={
-            "account_id": pl.String,
-            "milestone": pl.String,
-            "field": pl.String,
-            "value": pl.String,
-            "as_of": pl.Date,
-            "id": pl.Int64,
+def latest_run(engine: Engine) -> tuple[dt.date, str, str | None] | None:
+    """The newest run in the ledger: as_of, config_hash, state_key; None when there is none."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(col(Run.as_of), col(Run.config_hash), col(Run.state_key))
+            .order_by(col(Run.as_of).desc())
+            .limit(1)
+        ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def _latest_as_of(conn: Connection) -> dt.date | None:
+    return conn.execute(select(func.max(col(Run.as_of)))).scalar()
+
+
+def _follows_newest(as_of: dt.date, latest: dt.date | None) -> bool:
+    """Whether a run for `as_of` is newer than the newest stored run (`latest`): the nightly
+    case, whose previous values are current state's."""
+    return latest is None or as_of > latest
+
+
+def _touched(frame: pl.DataFrame, change: CurrentChange) -> pl.DataFrame:
+    """The rows of `frame` whose tracked values `change` may change."""
+    return frame.join(change.touched(), on=change.key, how="semi")
+
+
+def _replayed_values(conn: Connection, as_of: dt.date) -> pl.DataFrame:
+    """The tracked values before `as_of`, replayed from history (for re-running a past date)."""
+    history = read_rows(
+        conn,
+        HISTORY_TABLE,
+        {
+            "account_id": pl.String(),
+            "milestone": pl.String(),
+            "field": pl.String(),
+            "new_value": pl.String(),
+            "as_of": pl.Date(),
+            "id": pl.Int64(),
         },
-        orient="row",
-    )
-    latest = frame.sort("as_of", "id").group_by(KEY, maintain_order=True).last()
+        where=f"as_of < '{as_of.isoformat()}'",
+    ).rename({"new_value": "value"})
+    latest = history.sort("as_of", "id").group_by(KEY, maintain_order=True).last()
     # A value that became null (the account or milestone went away) is simply absent now.
     return latest.filter(pl.col("value").is_not_null()).select(*KEY, "value")
 
@@ -96,46 +141,14 @@ def _previous_values(conn: Any, as_of: dt.date) -> pl.DataFrame:
 def previous_statuses(engine: Engine, as_of: dt.date) -> pl.DataFrame:
     """Each account's status as of the newest run before `as_of`: account_id, status."""
     with engine.connect() as conn:
-        previous = _previous_values(conn, as_of)
+        if _follows_newest(as_of, _latest_as_of(conn)):
+            return read_rows(
+                conn, ACCOUNTS_TABLE, {"account_id": pl.String(), "status": pl.String()}
+            )
+        previous = _replayed_values(conn, as_of)
     return previous.filter((pl.col("milestone") == "") & (pl.col("field") == "status")).select(
         "account_id", pl.col("value").alias("status")
     )
-
-
-def _insert_rows(conn: Any, model: Any, frame: pl.DataFrame) -> None:
-    """Insert every row of `frame` into `model`'s table.
-
-    On SQLite the rows go to the driver's executemany as plain tuples, with dates and booleans
-    converted by polars the way SQLAlchemy stores them: SQLAlchemy's per-value processing was
-    most of the time of storing a large run. Other databases take the portable path.
-    """
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(model), _records(frame))
-        return
-    table = model.__table__
-    columns = [c.name for c in table.columns if c.name in frame.columns]
-    typed = frame.select(columns).with_columns(
-        pl.col(pl.Date).dt.to_string("%Y-%m-%d"),
-        pl.col(pl.Datetime).dt.to_string("%Y-%m-%d %H:%M:%S.%6f"),
-        pl.col(pl.Boolean).cast(pl.Int64),
-        *[
-            pl.Series(c, [json.dumps(v or [], ensure_ascii=False) for v in frame[c].to_list()])
-            for c in LIST_COLUMNS
-            if c in columns
-        ],
-    )
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', typed.rows())
-
-
-def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    rows = frame.to_dicts()
-    for row in rows:
-        for column in LIST_COLUMNS:
-            if column in row:
-                row[column] = json.dumps(row[column] or [], ensure_ascii=False)
-    return rows
 
 
 def save_run(
@@ -143,21 +156,36 @@ def save_run(
 ) -> int:
     """Store one run atomically; returns the number of history rows written."""
     counts = dict(accounts.group_by("status").len().iter_rows())
-    current = tracked_values(accounts, milestones)
+    as_of = record.as_of
     with engine.begin() as conn:
-        newest = conn.execute(
-            select(func.max(col(Run.as_of))).where(col(Run.as_of) != record.as_of)
-        ).scalar()
-        changes = changes_since(_previous_values(conn, record.as_of), current, record.as_of)
-        conn.execute(delete(StateChange).where(col(StateChange.as_of) == record.as_of))
-        if changes.height:
-            _insert_rows(conn, StateChange, changes)
-        conn.execute(delete(Run).where(col(Run.as_of) == record.as_of))
+        latest = _latest_as_of(conn)
+        # Current state is read once: to plan its replacement and for the previous values.
+        stored_accounts = read_rows(conn, ACCOUNTS_TABLE, STORED_ACCOUNTS)
+        stored_milestones = read_rows(conn, MILESTONES_TABLE, STORED_MILESTONES)
+        account_change = plan_current(ACCOUNTS_TABLE, accounts, stored_accounts)
+        milestone_change = plan_current(MILESTONES_TABLE, milestones, stored_milestones)
+        if _follows_newest(as_of, latest):
+            # Current state holds the newest run's results. Rows a run leaves alone, or
+            # changes only in moving columns, keep their tracked values: compare the others.
+            previous = tracked_values(
+                _touched(stored_accounts, account_change),
+                _touched(stored_milestones, milestone_change),
+            ).filter(pl.col("value").is_not_null())
+            current = tracked_values(
+                _touched(accounts, account_change), _touched(milestones, milestone_change)
+            )
+        else:  # a re-run of a stored date, or of an older one
+            previous = _replayed_values(conn, as_of)
+            current = tracked_values(accounts, milestones)
+        changes = changes_since(previous, current, as_of)
+        conn.execute(delete(StateChange).where(col(StateChange.as_of) == as_of))
+        insert_rows(conn, HISTORY_TABLE, stored_form(changes, HISTORY_TABLE))
+        conn.execute(delete(Run).where(col(Run.as_of) == as_of))
         conn.execute(
             insert(Run),
             [
                 {
-                    "as_of": record.as_of,
+                    "as_of": as_of,
                     "status": "succeeded",
                     "started_at": record.started_at,
                     "finished_at": record.finished_at,
@@ -173,16 +201,13 @@ def save_run(
                     "quarantined_rows": record.quarantined_rows,
                     "newest_usage_day": record.newest_usage_day,
                     "notes": json.dumps(list(record.notes), ensure_ascii=False),
+                    "state_key": record.state_key,
                 }
             ],
         )
         fault_point("mid_write")
-        if newest is None or record.as_of >= newest:
-            conn.execute(delete(MilestoneState))
-            conn.execute(delete(AccountState))
-            if accounts.height:
-                _insert_rows(conn, AccountState, accounts)
-            if milestones.height:
-                _insert_rows(conn, MilestoneState, milestones)
+        if latest is None or as_of >= latest:  # current state shows the newest run
+            apply_current(conn, milestone_change)
+            apply_current(conn, account_change)
         fault_point("before_commit")
     return changes.height

@@ -19,16 +19,18 @@ TABLES = {
 }
 
 
+#: Wall-clock timings, surrogate ids, and the key of the run's persisted metric state (a new
+#: folder, with a new name, on every run).
+VOLATILE = ("started_at", "finished_at", "id", "state_key")
+
+
 def dump(engine: Engine) -> dict[str, list[tuple]]:
-    """Every stored row, minus wall-clock timings and surrogate ids."""
+    """Every stored row, minus the volatile columns."""
     out = {}
     with engine.connect() as conn:
         for table, order in TABLES.items():
             rows = conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}")).mappings().all()
-            out[table] = [
-                tuple(v for k, v in row.items() if k not in ("started_at", "finished_at", "id"))
-                for row in rows
-            ]
+            out[table] = [tuple(v for k, v in row.items() if k not in VOLATILE) for row in rows]
     return out
 
 

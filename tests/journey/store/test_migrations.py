@@ -6,18 +6,23 @@ migration (see docs/operations.md, "Schema migrations").
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlmodel import SQLModel
+from store_support import snapshot
 
+from journey.store import RunRecordIn, save_run
 from journey.store.engine import make_engine
-from journey.store.migrate import alembic_config, current_revision, head_revision
+from journey.store.migrate import alembic_config, current_revision, head_revision, upgrade
 
 
 def empty_database(backend: str, tmp_path: Path) -> str:
@@ -98,3 +103,25 @@ def test_processes_starting_together_on_a_new_database_do_not_race(backend: str,
     assert current_revision(engines[0]) == head_revision()
     for engine in engines:
         engine.dispose()
+
+
+def test_a_store_with_runs_upgrades_to_0002_and_its_next_run_stores_as_usual(
+    stores: Callable[[int], list[Engine]],
+    night: Callable[..., tuple[pl.DataFrame, pl.DataFrame]],
+):
+    upgraded, reference = stores(2)
+    now = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    days = [dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3)]
+    for engine in (upgraded, reference):
+        for day in days[:2]:
+            save_run(engine, RunRecordIn(day, now, now, "c", "i", 0, 0, 0, None, ()), *night(day))
+    with upgraded.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")  # the store as journey 0001 left it
+    upgrade(upgraded)
+    with upgraded.connect() as conn:
+        digests = conn.execute(text("SELECT digest FROM milestone_state")).scalars().all()
+    assert set(digests) == {None}
+    for engine in (upgraded, reference):
+        record = RunRecordIn(days[2], now, now, "c", "i", 0, 0, 0, None, (), "key")
+        save_run(engine, record, *night(days[2]))
+    assert snapshot(upgraded) == snapshot(reference)

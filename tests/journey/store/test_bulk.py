@@ -1,0 +1,86 @@
+"""Frames in and out of tables (journey.store.bulk): every route stores the same rows, reads
+return exactly what was stored, and the stored form does not depend on the input's types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sqlalchemy import Engine
+from store_support import snapshot
+
+from journey.store import bulk, save_run
+from journey.store.current import digests
+from journey.store.writes import (
+    ACCOUNTS_TABLE,
+    HISTORY_TABLE,
+    MILESTONES_TABLE,
+    STORED_MILESTONES,
+    RunRecordIn,
+)
+
+Night = Callable[..., tuple[pl.DataFrame, pl.DataFrame]]
+Stores = Callable[[int], list[Engine]]
+DAYS = [dt.date(2026, 1, d) for d in (1, 2, 3, 2, 5, 5)]
+
+
+def store_days(engine: Engine, night: Night) -> None:
+    for n, day in enumerate(DAYS):
+        now = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+        record = RunRecordIn(day, now, now, "cfg", "inputs", 0, 0, 0, None, ())
+        save_run(engine, record, *night(day, n % 2))
+
+
+def test_the_portable_route_stores_what_the_fast_route_stores(
+    stores: Stores, night: Night, monkeypatch: pytest.MonkeyPatch
+):
+    fast, portable = stores(2)
+    store_days(fast, night)
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk, "route", lambda _conn: "portable")
+        store_days(portable, night)
+    assert snapshot(portable) == snapshot(fast)
+
+
+def test_reading_in_chunks_reads_every_row_once(
+    stores: Stores, night: Night, monkeypatch: pytest.MonkeyPatch
+):
+    (engine,) = stores(1)
+    store_days(engine, night)
+    where = "as_of < '2026-01-03'"
+    columns = {"id": pl.Int64(), "as_of": pl.Date(), "new_value": pl.String()}
+    with engine.connect() as conn:
+        whole = bulk.read_rows(conn, MILESTONES_TABLE, STORED_MILESTONES)
+        history = bulk.read_rows(conn, HISTORY_TABLE, columns, where=where)
+        monkeypatch.setattr(bulk, "SQLITE_CHUNK", 7)
+        assert_frame_equal(bulk.read_rows(conn, MILESTONES_TABLE, STORED_MILESTONES), whole)
+        assert_frame_equal(bulk.read_rows(conn, HISTORY_TABLE, columns, where=where), history)
+    assert whole.height == night(DAYS[-1], 1)[1].height
+    assert history["as_of"].max() == dt.date(2026, 1, 2)
+    assert whole["digest"].null_count() == 0
+
+
+def with_digests(frame: pl.DataFrame) -> pl.DataFrame:
+    stored = bulk.stored_form(frame, MILESTONES_TABLE)
+    return stored.with_columns(digests(stored, MILESTONES_TABLE))
+
+
+def test_the_stored_form_does_not_depend_on_the_inputs_types(night: Night):
+    accounts, milestones = night(dt.date(2026, 1, 4))
+    other_types = milestones.with_columns(
+        pl.col("position", "due_day").cast(pl.Int64), pl.col("first_move").cast(pl.Categorical)
+    )
+    assert_frame_equal(with_digests(other_types), with_digests(milestones))
+    changed = milestones.with_columns(pl.col("value").fill_null(0.5))
+    assert not with_digests(changed)["digest"].equals(with_digests(milestones)["digest"])
+    later = milestones.with_columns(pl.col("days_late") + 1)  # moving: compared on its own
+    assert with_digests(later)["digest"].equals(with_digests(milestones)["digest"])
+    stored = bulk.stored_form(accounts, ACCOUNTS_TABLE)
+    assert stored["reasons"].to_list() == [
+        json.dumps(v or [], ensure_ascii=False) for v in accounts["reasons"].to_list()
+    ]
+    assert stored["start_date"][0] == "2026-01-01"
