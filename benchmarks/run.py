@@ -12,6 +12,11 @@ row: (account_id, milestone, achieved_on, state). Data is generated once per siz
 
 `--scaling` runs three sizes (1/4, 1/2 and all of --accounts/--events) and prints how time
 and memory grow.
+
+`--incremental` measures the nightly case: the newest day's file is held back, a full run
+stores the day before, the file arrives, and `journey run` for the newest day continues
+incrementally from the stored state; it prints the incremental run's time against a full run
+of the same day (target: under 10%) and checks that both store identical results.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -65,8 +71,8 @@ def _worker(kind: str, *args: str) -> list[str]:
     return [sys.executable, str(HERE / "run.py"), "--worker", kind, *args]
 
 
-def journey_run(project: Path, as_of: dt.date) -> None:
-    """What `journey run --as-of AS_OF` does, without the CLI's argument parsing."""
+def journey_run(project: Path, as_of: dt.date, full: bool = True) -> None:
+    """What `journey run --as-of AS_OF [--full]` does, without the CLI's argument parsing."""
     from journey.config import load_config
     from journey.nightly import run_nightly
     from journey.store.engine import database_url, make_engine
@@ -74,8 +80,10 @@ def journey_run(project: Path, as_of: dt.date) -> None:
     config = load_config(project / "config")
     engine = make_engine(database_url(config.settings.database, config.root))
     # The peer computes the rules only, so the learned early warning is left out here.
-    outcome = run_nightly(config, engine, as_of, early_warning=False)
-    print(json.dumps({"accounts": outcome.evaluation.accounts.height}))
+    outcome = run_nightly(config, engine, as_of, early_warning=False, full=full)
+    print(
+        json.dumps({"accounts": outcome.evaluation.accounts.height, "why_full": outcome.why_full})
+    )
 
 
 def journey_export(project: Path, out: Path) -> None:
@@ -126,6 +134,7 @@ def ensure_data(data: Path, accounts: int, events: int) -> Path:
 def _fresh_store(project: Path) -> None:
     for name in ("journey.db", "journey.db-wal", "journey.db-shm", ".journey.lock"):
         (project / name).unlink(missing_ok=True)
+    shutil.rmtree(project / ".journey", ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,58 @@ def compare(project: Path, as_of: dt.date) -> Comparison:
     identical, detail = same_results(exported, peer_out)
     events = int((project / ".generated").read_text())
     return Comparison(events, ours, peer, identical, detail)
+
+
+@dataclass(frozen=True)
+class Incremental:
+    before: Measured  # the full run of the day before, into a fresh store
+    incremental: Measured  # the next day, continued from the stored state
+    full: Measured  # the same day, a full run into a fresh store
+    identical: bool
+    detail: str
+
+
+def incremental(project: Path, as_of: dt.date) -> Incremental:
+    """The nightly case: as_of's file arrives after the run of the day before."""
+    newest = sorted(project.glob(f"data/events/**/{as_of.isoformat()}.parquet"))
+    if len(newest) != 1:
+        raise SystemExit(f"expected one events file for {as_of} in {project}/data/events")
+    held = project / f".held-{as_of.isoformat()}.parquet"
+    day_before = as_of - dt.timedelta(days=1)
+    _fresh_store(project)
+    os.replace(newest[0], held)
+    try:
+        before = measure(_worker("journey", str(project), day_before.isoformat(), "full"))
+    finally:
+        os.replace(held, newest[0])
+    inc = measure(_worker("journey", str(project), as_of.isoformat(), "auto"))
+    why = json.loads(inc.output)["why_full"]
+    if why is not None:
+        raise SystemExit(f"the run of {as_of} was not incremental: {why}")
+    inc_out, full_out = project / "journey-incremental.parquet", project / "journey-full.parquet"
+    measure(_worker("export", str(project), str(inc_out)))
+    _fresh_store(project)
+    full = measure(_worker("journey", str(project), as_of.isoformat(), "full"))
+    measure(_worker("export", str(project), str(full_out)))
+    identical, detail = same_results(inc_out, full_out)
+    return Incremental(before, inc, full, identical, detail)
+
+
+def report_incremental(r: Incremental) -> None:
+    for label, m in (
+        ("full, day before", r.before),
+        ("incremental", r.incremental),
+        ("full, same day", r.full),
+    ):
+        print(
+            f"  {label:<17} {m.seconds:>10.1f} s wall {m.cpu_seconds:>8.1f} s cpu"
+            f"   peak {m.peak_mib:>7.0f} MiB"
+        )
+    print(
+        f"  incremental/full  {r.incremental.seconds / r.full.seconds:>10.2f}"
+        "   (wall; target < 0.10)"
+    )
+    print(f"  results           {r.detail.replace('identical', 'identical to the full run')}")
 
 
 def machine() -> str:
@@ -192,6 +253,12 @@ def run_main(args: argparse.Namespace) -> int:
         if args.scaling
         else []
     ) + [(args.accounts, args.events)]
+    if args.incremental:
+        project = ensure_data(args.data, args.accounts, args.events)
+        print(f"\n{args.accounts:,} accounts, {args.events:,} events, one new day ({AS_OF}):")
+        nightly = incremental(project, AS_OF)
+        report_incremental(nightly)
+        return 0 if nightly.identical else 1
     results = []
     for accounts, events in sizes:
         project = ensure_data(args.data, accounts, events)
@@ -216,7 +283,7 @@ def run_main(args: argparse.Namespace) -> int:
 
 def worker_main(kind: str, rest: list[str]) -> None:
     if kind == "journey":
-        journey_run(Path(rest[0]), dt.date.fromisoformat(rest[1]))
+        journey_run(Path(rest[0]), dt.date.fromisoformat(rest[1]), full=rest[2:] != ["auto"])
     elif kind == "export":
         journey_export(Path(rest[0]), Path(rest[1]))
     elif kind == "peer":
@@ -237,6 +304,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000_000)
     parser.add_argument("--data", type=Path, default=Path("/tmp/journey-bench"))
     parser.add_argument("--scaling", action="store_true", help="Run three sizes.")
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="Measure an incremental nightly run (one new day) against a full run.",
+    )
     sys.path.insert(0, str(HERE))
     sys.exit(run_main(parser.parse_args()))
 

@@ -15,16 +15,32 @@ from typing import Literal
 import polars as pl
 
 from journey.config import Config
+from journey.incremental import (
+    ACCOUNTS_SCHEMA,
+    FILES_SCHEMA,
+    MILESTONES_SCHEMA,
+    CarriedState,
+    FullRunNeeded,
+    carried_rows,
+    check_accounts,
+    distinct_after,
+    grid_start,
+    totals_after,
+)
 from journey.progress import milestone_states
 from journey.status import account_results, milestone_results
+from journey.usage_read import UsageRead, read_usage
 from metrics.accounts import conform_accounts
 from metrics.compute import (
+    END,
+    FIRST,
+    OFFSET,
     account_index,
     compact_sources,
     grid_of,
-    grid_values,
-    journey_rows,
+    grid_values_and_live,
     last_activity,
+    place_rows,
 )
 from metrics.contracts import Quarantine
 from metrics.definitions import Metric, value_column
@@ -49,6 +65,9 @@ class Evaluation:
     input_fingerprint: str = ""
     accounts_read: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    mode: Literal["full", "incremental"] = "full"
+    files_read: dict[str, tuple[Path, ...] | None] = field(default_factory=dict)  # None: all
+    state: CarriedState | None = None  # what an incremental run on a later day continues
 
     def status_counts(self) -> dict[str, int]:
         counts = self.accounts.group_by("status").len()
@@ -142,8 +161,13 @@ def conformed_usage(
     return usage
 
 
-def evaluate(config: Config, as_of: dt.date) -> Evaluation:
-    """Evaluate every account's journey progress on `as_of`."""
+def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = None) -> Evaluation:
+    """Evaluate every account's journey progress on `as_of`.
+
+    With `prior` (what the run on an earlier day left), only the usage that is new since then
+    is read and evaluated (see `journey.incremental`); FullRunNeeded says when that cannot be
+    done. Either way the result is the same, and it carries the state for the next run.
+    """
     settings = config.settings
     sources = settings.sources
     files = resolve_files(sources.accounts, config.root, "accounts")
@@ -154,64 +178,181 @@ def evaluate(config: Config, as_of: dt.date) -> Evaluation:
     unassigned = tuple(assigned.filter(pl.col("journey").is_null())["account_id"].to_list())
     started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= as_of))
     not_started = assigned.filter(pl.col("start_date") > as_of).height
-
-    usage: dict[str, pl.LazyFrame] = {}
-    counts: list[pl.LazyFrame] = []
-    for name, (clean, bad) in conformed_usage(config, accounts.lazy().select("account_id")).items():
-        files += resolve_files(getattr(sources, name), config.root, name)
-        _check_metrics_against(config, name, clean.collect_schema())
-        usage[name] = clean
-        counts.append(bad)
+    metrics = used_metrics(config)
+    if prior is not None:
+        check_prior(config, prior, as_of)
+        check_accounts(prior, started)
 
     started_lazy = started.lazy()
     # `.cache()` marks the nodes that several branches of the plan share, so that the one
     # collect below computes each of them once instead of once per branch.
-    index = account_index(started_lazy, as_of).cache()
-    metrics = used_metrics(config)
-    windowed = compact_sources(
-        {name: journey_rows(frame, index) for name, frame in usage.items()}, metrics
+    since = grid_start(prior, metrics) if prior is not None else None
+    index = account_index(started_lazy, as_of, since).cache()
+    # Every account, with where its days lie in the grid (null if it has none): one join of
+    # the usage rows both checks their account and places them (`place_rows`).
+    known = (
+        accounts.lazy()
+        .select("account_id")
+        .join(index.select("account_id", FIRST, OFFSET, END), on="account_id", how="left")
     )
-    values = grid_values(grid_of(index), windowed, metrics).cache()
-    states = milestone_states(values, started_lazy, config.journeys, as_of).cache()
-    activity = (
-        last_activity(windowed["events"], index)
-        if "events" in windowed
-        else last_activity(windowed["daily"], index)
-        if "daily" in windowed
-        else pl.LazyFrame(schema={"account_id": pl.String, "last_activity": pl.Date})
+    reads = read_usage(config, known, started_lazy, as_of, prior)
+    usage: dict[str, pl.LazyFrame] = {}
+    for name, read in reads.items():
+        files += resolve_files(getattr(sources, name), config.root, name)
+        _check_metrics_against(config, name, read.clean.collect_schema())
+        usage[name] = read.clean
+    missing = {m.source for m in config.metrics.values()} - set(usage)
+    if missing:
+        raise InputError(
+            f"metrics.yaml reads source(s) {', '.join(sorted(missing))}, "
+            "which settings.yaml does not configure"
+        )
+
+    windowed = compact_sources({name: place_rows(frame) for name, frame in usage.items()}, metrics)
+    carried = carried_rows(prior, index, metrics) if prior is not None else None
+    values, live = grid_values_and_live(
+        grid_of(index), windowed, metrics, carried=carried, keep_totals=True
     )
+    values = values.cache()
+    new_days = values if prior is None else values.filter(pl.col("day") > prior.as_of)
+    prior_milestones = prior.milestones.lazy() if prior is not None else None
+    states = milestone_states(
+        new_days, started_lazy, config.journeys, as_of, prior_milestones
+    ).cache()
+    activity = _activity(windowed, index, prior)
     names = {j.id: j.title for j in config.journeys.values()}
     newest = pl.concat(
         [f.filter(pl.col("day") <= as_of).select(pl.col("day").max()) for f in usage.values()]
         or [pl.LazyFrame({"day": [None]}, schema={"day": pl.Date})]
     ).select(pl.col("day").max())
-    bad_rows = pl.concat(counts) if counts else pl.LazyFrame(schema=QUARANTINE_SCHEMA)
-
+    bad_rows = (
+        pl.concat([r.bad for r in reads.values()])
+        if reads
+        else pl.LazyFrame(schema=QUARANTINE_SCHEMA)
+    )
+    carry = [
+        started_lazy.select("account_id", "journey", "start_date")
+        .join(activity, on="account_id", how="left")
+        .select(list(ACCOUNTS_SCHEMA)),
+        states.select([pl.col(c).cast(t) for c, t in MILESTONES_SCHEMA.items()]),
+        totals_after(values, metrics, as_of),
+        distinct_after(live, index, metrics),
+    ]
+    names_read = list(reads)
     try:
-        account_df, milestone_df, bad_df, newest_df = pl.collect_all(
+        collected = pl.collect_all(
             [
                 account_results(started_lazy, states, activity, names, as_of),
                 milestone_results(states),
                 bad_rows,
                 newest,
+                *carry,
+                *[reads[n].checks for n in names_read],
+                *[_file_days(reads[n]) for n in names_read],
             ],
-            engine=ENGINE,
+            # An incremental run's data is small: the in-memory engine is faster on it.
+            engine=ENGINE if prior is None else "in-memory",
         )
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"input data could not be evaluated: {first}") from exc
+    account_df, milestone_df, bad_df, newest_df = collected[:4]
+    carried_frames = collected[4:8]
+    checks = dict(zip(names_read, collected[8 : 8 + len(names_read)], strict=True))
+    file_days = dict(zip(names_read, collected[8 + len(names_read) :], strict=True))
+    newest_day = newest_df["day"][0]
+    if prior is not None:
+        _check_late(prior, checks)
+        if prior.newest_usage_day is not None:
+            newest_day = max(d for d in (newest_day, prior.newest_usage_day) if d is not None)
     quarantine += [
         Quarantine(row["source"], row["reason"], row["rows"])
         for row in bad_df.iter_rows(named=True)
     ]
+    state = CarriedState(
+        as_of=as_of,
+        config_hash=config.fingerprint,
+        polars_version=pl.__version__,
+        newest_usage_day=newest_day,
+        sql_rows={n: int(c["through"][0]) for n, c in checks.items() if reads[n].files is None},
+        accounts=carried_frames[0],
+        milestones=carried_frames[1],
+        totals=carried_frames[2],
+        distinct=carried_frames[3],
+        files=pl.concat(
+            [reads[n].files_after(file_days[n]) for n in names_read if reads[n].ledger is not None]
+            or [pl.DataFrame(schema=FILES_SCHEMA)]
+        ),
+    )
     return Evaluation(
         as_of=as_of,
         accounts=account_df,
         milestones=milestone_df,
         quarantine=tuple(quarantine),
-        newest_usage_day=newest_df["day"][0],
+        newest_usage_day=newest_day,
         not_started=not_started,
         unassigned=unassigned,
         input_fingerprint=input_fingerprint(files),
         accounts_read=accounts.height,
+        mode="full" if prior is None else "incremental",
+        files_read={n: r.files for n, r in reads.items()},
+        state=state,
+    )
+
+
+def check_prior(config: Config, prior: CarriedState, as_of: dt.date) -> None:
+    """FullRunNeeded unless `prior` is a state this configuration can continue to `as_of`."""
+    if prior.as_of >= as_of:
+        raise FullRunNeeded(f"the carried state is for {prior.as_of}, not a day before {as_of}")
+    if prior.config_hash != config.fingerprint:
+        raise FullRunNeeded(f"the configuration changed since the {prior.as_of} run")
+    if prior.polars_version != pl.__version__:
+        raise FullRunNeeded(
+            f"polars changed since the {prior.as_of} run ({prior.polars_version} -> "
+            f"{pl.__version__}); its hashes of distinct values may differ"
+        )
+
+
+def _check_late(prior: CarriedState, checks: dict[str, pl.DataFrame]) -> None:
+    for name, check in checks.items():
+        late = int(check["late"][0])
+        if late:
+            raise FullRunNeeded(
+                f"{late:,} new `{name}` row(s) are for days up to {prior.as_of}, which that "
+                "run already evaluated (late data)"
+            )
+        if "through_prior" in check.columns:
+            before, now = prior.sql_rows.get(name), int(check["through_prior"][0])
+            if before != now:
+                raise FullRunNeeded(
+                    f"the `{name}` query now returns {now:,} row(s) for days up to "
+                    f"{prior.as_of}; that run had {before if before is not None else 'none'}"
+                )
+
+
+def _file_days(read: UsageRead) -> pl.LazyFrame:
+    if read.file_days is None:
+        return pl.LazyFrame(schema={"path": pl.String, "first_day": pl.Date, "last_day": pl.Date})
+    return read.file_days
+
+
+def _activity(
+    windowed: dict[str, pl.LazyFrame], index: pl.LazyFrame, prior: CarriedState | None
+) -> pl.LazyFrame:
+    """(account_id, last_activity): the latest usage day within the journey window; from
+    events if configured, else daily rows; after an incremental run's new days, the carried
+    one."""
+    source = "events" if "events" in windowed else "daily" if "daily" in windowed else None
+    if source is None:
+        activity = pl.LazyFrame(schema={"account_id": pl.String, "last_activity": pl.Date})
+    else:
+        activity = last_activity(windowed[source], index)
+    if prior is None:
+        return activity
+    return (
+        prior.accounts.lazy()
+        .select("account_id", pl.col("last_activity").alias("__before"))
+        .join(activity, on="account_id", how="full", coalesce=True)
+        .select("account_id", pl.coalesce("last_activity", "__before").alias("last_activity"))
+        .filter(pl.col("last_activity").is_not_null())
     )

@@ -28,13 +28,15 @@ from journey.guards import (
     hold_notes,
     newly_off_track,
 )
+from journey.incremental import CarriedState, FullRunNeeded
 from journey.lock import run_lock
 from journey.progress_bar import step
 from journey.quarantine import quarantine_folder, quarantined_sources, write_quarantine
 from journey.security import confine_sources
 from journey.store import RunRecordIn, save_run
+from journey.store.carried import load_state, prune_states, save_state
 from journey.store.engine import StoreError, describe_db_error
-from journey.store.writes import previous_statuses
+from journey.store.writes import latest_run, previous_statuses
 
 __all__ = ["RunOutcome", "default_as_of", "email_hold_reason", "freshness_notes", "run_nightly"]
 
@@ -52,6 +54,42 @@ class RunOutcome:
     evaluation: Evaluation
     changes: int
     warnings: tuple[str, ...]
+    why_full: str | None = None  # why a full run (None: incremental)
+
+
+def carried_state(config: Config, engine: Engine, as_of: dt.date) -> CarriedState | str:
+    """The state the newest stored run left, for an incremental run on `as_of`; or why a
+    full run is needed instead."""
+    latest = latest_run(engine)
+    if latest is None:
+        return "nothing is stored yet"
+    newest, config_hash, key = latest
+    if newest >= as_of:
+        return f"{as_of} is not after the newest stored run ({newest})"
+    if config_hash != config.fingerprint:
+        return f"the configuration changed since the {newest} run"
+    if key is None:
+        return f"the {newest} run kept no state for incremental runs"
+    try:
+        return load_state(config, key)
+    except FullRunNeeded as exc:
+        return str(exc)
+
+
+def _evaluate(
+    config: Config, engine: Engine, as_of: dt.date, full: bool
+) -> tuple[Evaluation, str | None]:
+    """An incremental evaluation when the stored state allows one, else a full one."""
+    prior = "--full was given" if full else carried_state(config, engine, as_of)
+    if isinstance(prior, CarriedState):
+        try:
+            with step(f"evaluating {as_of} (incremental, since {prior.as_of})"):
+                return evaluate(config, as_of, prior=prior), None
+        except FullRunNeeded as exc:
+            prior = str(exc)
+    log.debug("full run: %s", prior)
+    with step(f"evaluating {as_of} (full run)"):
+        return evaluate(config, as_of), prior
 
 
 def run_notes(config: Config, engine: Engine, evaluation: Evaluation) -> tuple[str, ...]:
@@ -76,25 +114,38 @@ def run_notes(config: Config, engine: Engine, evaluation: Evaluation) -> tuple[s
 
 
 def run_nightly(
-    config: Config, engine: Engine, as_of: dt.date, *, early_warning: bool = True
+    config: Config,
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    early_warning: bool = True,
+    full: bool = False,
 ) -> RunOutcome:
     """Evaluate `as_of` and store it; holds the project's (and database's) run lock.
 
-    `early_warning=False` skips the learned early warning even when settings enable it
-    (for back-filled history runs and for benchmarks of the rules alone).
+    Incremental when the newest stored run left a state this run can continue (see
+    `journey.incremental`), unless `full`. `early_warning=False` skips the learned early
+    warning even when settings enable it (for back-filled history runs and for benchmarks of
+    the rules alone).
     """
     confine_sources(config)
     with run_lock(config.root / ".journey.lock", f"journey run --as-of {as_of}", engine):
         fault_point("after_lock")
         started = dt.datetime.now(dt.UTC)
-        with step(f"evaluating {as_of}"):
-            evaluation = evaluate(config, as_of)
+        evaluation, why_full = _evaluate(config, engine, as_of, full)
         notes = run_notes(config, engine, evaluation)
         if early_warning and config.settings.risk.enabled:
             with step("early warning"):
                 evaluation, warned = apply_early_warning(config, evaluation)
             notes += warned
         fault_point("after_evaluate")
+        latest = latest_run(engine)
+        newest = latest is None or latest[0] <= as_of
+        key = (
+            save_state(config, evaluation.state, evaluation.input_fingerprint)
+            if newest and evaluation.state
+            else None
+        )
         record = RunRecordIn(
             as_of=as_of,
             started_at=started,
@@ -106,6 +157,7 @@ def run_nightly(
             quarantined_rows=sum(q.rows for q in evaluation.quarantine),
             newest_usage_day=evaluation.newest_usage_day,
             notes=notes,
+            state_key=key,
         )
         try:
             with step(f"storing {evaluation.accounts.height:,} accounts"):
@@ -113,5 +165,7 @@ def run_nightly(
         except SQLAlchemyError as exc:  # rolled back: the store is as before this run
             raise StoreError(describe_db_error(engine, exc)) from None
         fault_point("after_commit")
+        if newest:
+            prune_states(config, keep=key)
         write_quarantine(config, evaluation)
-    return RunOutcome(evaluation, changes, notes)
+    return RunOutcome(evaluation, changes, notes, why_full)

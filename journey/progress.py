@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import polars.selectors as cs
 
 from journey.journeys import Journey, Milestone
 from segments.conditions import describe, to_expr
@@ -76,10 +77,42 @@ def _values_text(milestone: Milestone) -> pl.Expr:
     return pl.concat_str(parts)
 
 
+def _prior_wide(prior: pl.LazyFrame, positions: int) -> pl.LazyFrame:
+    """An earlier run's (account_id, position, achieved_on, value_on_due), one row per
+    account: `prior.achieved.{i}`, `prior.on_due.{i}`."""
+    position = pl.col("position")
+    return prior.group_by("account_id").agg(
+        [
+            pl.col(column).filter(position == i).first().alias(f"prior.{name}.{i}")
+            for i in range(positions)
+            for column, name in (("achieved_on", "achieved"), ("value_on_due", "on_due"))
+        ]
+    )
+
+
+def _with_prior(per_account: pl.LazyFrame, wide: pl.LazyFrame) -> pl.LazyFrame:
+    """Achievements and due-day values an earlier run found (an incremental run's `values`
+    hold only the days after it), taking precedence: they are earlier."""
+    names = [
+        c for c in per_account.collect_schema().names() if c.startswith(("achieved.", "on_due."))
+    ]
+    return (
+        per_account.join(wide, on="account_id", how="left")
+        .with_columns([pl.coalesce(f"prior.{name}", name).alias(name) for name in names])
+        .drop(cs.starts_with("prior."))
+    )
+
+
 def _milestone_frame(
-    values: pl.LazyFrame, account_ids: pl.LazyFrame, journey: Journey, as_of: dt.date
+    values: pl.LazyFrame,
+    account_ids: pl.LazyFrame,
+    journey: Journey,
+    as_of: dt.date,
+    prior: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """One row per account x milestone of one journey, before states are derived."""
+    """One row per account x milestone of one journey, before states are derived.
+
+    `prior`: an earlier run's findings (`_prior_wide`), for an incremental run."""
     grid = values.join(account_ids, on="account_id", how="semi")
     on_as_of = pl.col("day") == as_of
     metrics = list(dict.fromkeys(m for ms in journey.milestones for m in ms.metrics))
@@ -95,6 +128,8 @@ def _milestone_frame(
         if milestone.metrics:
             aggs.append(pl.col(milestone.metrics[0]).filter(due).first().alias(f"on_due.{i}"))
     per_account = grid.group_by("account_id").agg(aggs)
+    if prior is not None:
+        per_account = _with_prior(per_account, prior)
 
     rows = []
     for i, milestone in enumerate(journey.milestones):
@@ -142,12 +177,19 @@ def milestone_states(
     assigned: pl.LazyFrame,
     journeys: dict[str, Journey],
     as_of: dt.date,
+    prior: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """Every account x milestone with its state, lateness, values and reason (if any)."""
+    """Every account x milestone with its state, lateness, values and reason (if any).
+
+    For an incremental run, `values` hold only the days since the previous run and `prior`
+    what that run found: (account_id, position, achieved_on, value_on_due).
+    """
+    if prior is not None:
+        prior = _prior_wide(prior, max(len(j.milestones) for j in journeys.values())).cache()
     frames = []
     for journey in journeys.values():
         ids = assigned.filter(pl.col("journey") == journey.id).select("account_id")
-        frames.append(_milestone_frame(values, ids, journey, as_of))
+        frames.append(_milestone_frame(values, ids, journey, as_of, prior))
     if not frames:
         raise ValueError("no journeys configured")
     frame = pl.concat(frames, how="vertical")

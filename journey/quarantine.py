@@ -54,7 +54,9 @@ def rejected_frames(config: Config, evaluation: Evaluation) -> dict[str, pl.Data
         accounts, _ = conform_accounts(scan(spec.accounts, config.root, "accounts"))
         known = accounts.lazy().select("account_id")
         for name in usage:
-            raw = scan(getattr(spec, name), config.root, name)
+            # Only the files this run read: an incremental run reads the new ones.
+            files = evaluation.files_read.get(name)
+            raw = scan(getattr(spec, name), config.root, name, files=list(files) if files else None)
             frames[name] = rejected_rows(raw, known, name, name).collect()
     return frames
 

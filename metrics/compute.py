@@ -34,22 +34,35 @@ DAY = "day"
 ROW = "__r"  # grid row of an (account, day)
 OFFSET = "__offset"  # grid row of the account's start_date
 END = "__end"  # one past the grid row of the account's as_of
+FIRST = "__first"  # the day of the account's first grid row
 CHANGE = "__change"
 
 
-def account_index(accounts: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """(account_id, start_date, __offset, __end): where each account's days lie in the grid.
+def account_index(
+    accounts: pl.LazyFrame, as_of: dt.date, since: dt.date | None = None
+) -> pl.LazyFrame:
+    """(account_id, start_date, __first, __offset, __end): where each account's days lie in
+    the grid. The grid covers each account's days from `__first` = start_date (or `since`, if
+    later: an incremental run) through as_of.
 
     Accounts that start after as_of have no rows. Sorted by account_id.
     """
-    days = (pl.lit(as_of) - pl.col("start_date")).dt.total_days() + 1
+    first = pl.col("start_date")
+    if since is not None:
+        first = pl.max_horizontal(first, pl.lit(since))
+    days = (pl.lit(as_of) - pl.col(FIRST)).dt.total_days() + 1
     return (
         accounts.filter(pl.col("start_date") <= as_of)
-        .select(ACCOUNT, "start_date")
+        .select(ACCOUNT, "start_date", first.alias(FIRST))
         .sort(ACCOUNT)
         .with_columns(days.cast(pl.Int64).cum_sum().alias(END))
         .with_columns((pl.col(END) - days).alias(OFFSET))
     )
+
+
+def day_of_row(row: pl.Expr) -> pl.Expr:
+    """The day of grid row `row`, on a frame with the account's `__first` and `__offset`."""
+    return pl.col(FIRST) + pl.duration(days=row - pl.col(OFFSET))
 
 
 def grid_of(index: pl.LazyFrame) -> pl.LazyFrame:
@@ -57,9 +70,7 @@ def grid_of(index: pl.LazyFrame) -> pl.LazyFrame:
     return (
         index.with_columns(pl.int_ranges(OFFSET, END).alias(ROW))
         .explode(ROW)
-        .with_columns(
-            (pl.col("start_date") + pl.duration(days=pl.col(ROW) - pl.col(OFFSET))).alias(DAY)
-        )
+        .with_columns(day_of_row(pl.col(ROW)).alias(DAY))
         .select(ACCOUNT, "start_date", DAY, ROW, OFFSET)
     )
 
@@ -70,12 +81,22 @@ def day_grid(accounts: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
 
 
 def journey_rows(rows: pl.LazyFrame, index: pl.LazyFrame) -> pl.LazyFrame:
-    """Usage rows on days from the account's start_date through as_of, tagged with their grid
-    row (`__r`) and the account's `__end`; rows of other days or accounts are left out."""
-    tagged = rows.join(index, on=ACCOUNT, how="inner").with_columns(
-        (pl.col(OFFSET) + (pl.col(DAY) - pl.col("start_date")).dt.total_days()).alias(ROW)
+    """Usage rows on the days of the account's grid (start_date, or the index's `__first`,
+    through as_of), tagged with their grid row (`__r`) and the account's `__end`; rows of
+    other days or accounts are left out."""
+    return place_rows(rows.join(index.select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT))
+
+
+def place_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """`journey_rows` of usage rows that already carry their account's `__first`, `__offset`
+    and `__end` (null for an account outside the grid) — joined on with the accounts check,
+    which saves a second join of every usage row."""
+    tagged = rows.filter(pl.col(OFFSET).is_not_null()).with_columns(
+        (pl.col(OFFSET) + (pl.col(DAY) - pl.col(FIRST)).dt.total_days()).alias(ROW)
     )
-    return tagged.filter((pl.col(ROW) >= pl.col(OFFSET)) & (pl.col(ROW) < pl.col(END))).drop(OFFSET)
+    return tagged.filter((pl.col(ROW) >= pl.col(OFFSET)) & (pl.col(ROW) < pl.col(END))).drop(
+        OFFSET, FIRST
+    )
 
 
 def _where(name: str) -> str:
@@ -108,11 +129,16 @@ def compact_usage(rows: pl.LazyFrame, metrics: dict[str, Metric]) -> pl.LazyFram
     return rows.select([expr.alias(name) for name, expr in columns.items()])
 
 
-def _distinct_changes(rows: pl.LazyFrame, column: str, window: int | None) -> pl.LazyFrame:
-    """(__r, __change) coverage changes of a distinct metric; see the module docstring.
+CODE = "__code"  # a distinct value's 64-bit hash, in carried state
 
-    Only where coverage really changes: an appearance within W days of the previous one
-    extends a run of coverage rather than starting one.
+
+def _distinct_seen(
+    rows: pl.LazyFrame, column: str, carried: pl.LazyFrame | None
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(seen, numbers) of a distinct metric: every (value, grid row) it appears on, once, as a
+    sorted u64 `__key`, with the account's `__end`; and each value's hash -> `__number`.
+
+    `carried` adds appearances kept from an earlier run, (`__r`, `__end`, `__code`).
     """
     # Values are told apart by a 64-bit hash (a collision within one account, about
     # k^2 / 2^65 for k values, would count two values as one), renumbered densely so that
@@ -120,62 +146,137 @@ def _distinct_changes(rows: pl.LazyFrame, column: str, window: int | None) -> pl
     # low half. Grid rows of different accounts never overlap, so sorting the key orders each
     # (account, value) pair's days, and equal keys are repeats within a day. One single-column
     # sort is much cheaper than a multi-column one or a categorical cast of the strings.
-    hashed = rows.filter(pl.col(_code(column)).is_not_null())
+    hashed = rows.filter(pl.col(_code(column)).is_not_null()).select(
+        ROW, END, pl.col(_code(column)).alias(CODE)
+    )
+    if carried is not None:
+        hashed = pl.concat(
+            [
+                hashed,
+                carried.select(pl.col(ROW).cast(pl.UInt32), pl.col(END).cast(pl.UInt32), CODE),
+            ]
+        )
+    # Cached: the numbering (in no particular order) must be the same one wherever it is read.
     numbers = (
-        hashed.select(pl.col(_code(column)).unique())
+        hashed.select(pl.col(CODE).unique())
         .with_row_index("__number")
-        .select(_code(column), "__number")
+        .select(CODE, "__number")
+        .cache()
     )
     key = (pl.col("__number").cast(pl.UInt64) * (1 << 32) + pl.col(ROW).cast(pl.UInt64)).alias(
         "__key"
     )
     seen = (
-        hashed.join(numbers, on=_code(column))
+        hashed.join(numbers, on=CODE)
         .select(key, pl.col(END).cast(pl.UInt32))
         .sort("__key")
         .filter(pl.col("__key") != pl.col("__key").shift(1).fill_null(-1))
     )
-    value = pl.col("__key") // (1 << 32)
-    row = (pl.col("__key") % (1 << 32)).cast(pl.Int64)  # the grid row, kept in the key only
+    return seen, numbers
 
-    def same(shift: int) -> pl.Expr:
-        return (
-            (value.shift(shift) == value) & (pl.col(END).shift(shift) == pl.col(END))
-        ).fill_null(False)
 
+_VALUE = pl.col("__key") // (1 << 32)
+_ROW = (pl.col("__key") % (1 << 32)).cast(pl.Int64)  # the grid row, kept in the key only
+
+
+def _same(shift: int) -> pl.Expr:
+    """Whether the row `shift` away holds the same (account, value)."""
+    return ((_VALUE.shift(shift) == _VALUE) & (pl.col(END).shift(shift) == pl.col(END))).fill_null(
+        False
+    )
+
+
+def _last_of_run(window: int) -> pl.Expr:
+    return ~_same(-1) | (_ROW.shift(-1) - _ROW > window)
+
+
+def _distinct_changes(seen: pl.LazyFrame, window: int | None) -> pl.LazyFrame:
+    """(__r, __change) coverage changes of a distinct metric; see the module docstring.
+
+    Only where coverage really changes: an appearance within W days of the previous one
+    extends a run of coverage rather than starting one.
+    """
     if window is None:
-        return seen.filter(~same(1)).select(row.alias(ROW), pl.lit(1.0).alias(CHANGE))
-    starts = seen.filter(~same(1) | (row - row.shift(1) > window)).select(
-        row.alias(ROW), pl.lit(1.0).alias(CHANGE)
+        return seen.filter(~_same(1)).select(_ROW.alias(ROW), pl.lit(1.0).alias(CHANGE))
+    starts = seen.filter(~_same(1) | (_ROW - _ROW.shift(1) > window)).select(
+        _ROW.alias(ROW), pl.lit(1.0).alias(CHANGE)
     )
     # A run ends W days after its last appearance; an end after the account's as_of is
     # dropped, since the running total restarts per account.
-    stops = seen.filter(
-        (~same(-1) | (row.shift(-1) - row > window)) & (row + window < pl.col(END).cast(pl.Int64))
-    ).select((row + window).alias(ROW), pl.lit(-1.0).alias(CHANGE))
+    stops = seen.filter(_last_of_run(window) & (_ROW + window < pl.col(END).cast(pl.Int64))).select(
+        (_ROW + window).alias(ROW), pl.lit(-1.0).alias(CHANGE)
+    )
     return pl.concat([starts, stops])
 
 
-def _changes(rows: pl.LazyFrame, name: str, metric: Metric) -> pl.LazyFrame:
-    """(__r, __change) for one metric over compact rows; windows of count/sum come later."""
+def _distinct_live(seen: pl.LazyFrame, numbers: pl.LazyFrame, window: int | None) -> pl.LazyFrame:
+    """(__r, __end, __code): what an incremental run needs to carry on a distinct metric.
+
+    With a window, each value's last appearance, if it still counts on as_of; without one,
+    each value's first appearance (it counts from then on).
+    """
+    if window is None:
+        kept = seen.filter(~_same(1))
+    else:
+        kept = seen.filter(_last_of_run(window) & (_ROW + window >= pl.col(END).cast(pl.Int64)))
+    return (
+        kept.select(_ROW.alias(ROW), END, _VALUE.alias("__number"))
+        .join(numbers.select(pl.col("__number").cast(pl.UInt64), CODE), on="__number")
+        .drop("__number")
+    )
+
+
+def _changes(
+    rows: pl.LazyFrame, name: str, metric: Metric, carried: pl.LazyFrame | None
+) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+    """(__r, __change) for one metric over compact rows; windows of count/sum come later.
+
+    Also, for a distinct metric, its live values (`_distinct_live`) for the next run's state.
+    """
     if metric.where is not None:
         rows = rows.filter(pl.col(_where(name)))
+    if isinstance(metric, DistinctMetric):
+        seen, numbers = _distinct_seen(rows, metric.distinct, carried)
+        seen = seen.cache()
+        return _distinct_changes(seen, metric.window_days), _distinct_live(
+            seen, numbers, metric.window_days
+        )
     if isinstance(metric, CountMetric):
-        return rows.group_by(ROW).agg(pl.len().cast(pl.Float64).alias(CHANGE))
-    if isinstance(metric, SumMetric):
-        return rows.group_by(ROW).agg(pl.col(metric.sum).sum().alias(CHANGE))
-    assert isinstance(metric, DistinctMetric)
-    return _distinct_changes(rows, metric.distinct, metric.window_days)
+        changes = rows.group_by(ROW).agg(pl.len().cast(pl.Float64).alias(CHANGE))
+    else:
+        assert isinstance(metric, SumMetric)
+        changes = rows.group_by(ROW).agg(pl.col(metric.sum).sum().alias(CHANGE))
+    if carried is not None:
+        changes = pl.concat(
+            [
+                changes.select(pl.col(ROW).cast(pl.Int64), CHANGE),
+                carried.select(pl.col(ROW).cast(pl.Int64), pl.col(CHANGE).cast(pl.Float64)),
+            ]
+        )
+    return changes, None
 
 
-def _value(name: str, metric: Metric) -> pl.Expr:
-    """The metric's value from its per-row changes (column `name`) in grid order."""
+def running_total(name: str) -> str:
+    """The column `grid_values(..., keep_totals=True)` keeps a count/sum metric's running
+    total since start_date in (windows aside)."""
+    return f"__total.{name}"
+
+
+def day_change(name: str) -> str:
+    """The column `grid_values(..., keep_totals=True)` keeps a count/sum metric's change of
+    that day in."""
+    return f"__day.{name}"
+
+
+def _value(name: str, metric: Metric) -> tuple[pl.Expr, pl.Expr]:
+    """The metric's (value, running total) from its per-row changes (column `name`)."""
     change = pl.col(name)
     if isinstance(metric, SumMetric):
         total = change.cum_sum().over(OFFSET)
         if metric.window_days:
-            return (total - total.shift(metric.window_days).over(OFFSET).fill_null(0.0)).alias(name)
-        return total.alias(name)
+            value = total - total.shift(metric.window_days).over(OFFSET).fill_null(0.0)
+            return value.alias(name), total
+        return total.alias(name), total
     total = change.cum_sum()
     first = pl.col(ROW) == pl.col(OFFSET)
     # The running total just before the account's first row, carried along its rows.
@@ -183,35 +284,71 @@ def _value(name: str, metric: Metric) -> pl.Expr:
     if isinstance(metric, CountMetric) and metric.window_days:
         window = metric.window_days
         earlier = pl.when(pl.col(ROW) - pl.col(OFFSET) >= window).then(total.shift(window))
-        return (total - earlier.otherwise(base)).alias(name)
-    return (total - base).alias(name)
+        return (total - earlier.otherwise(base)).alias(name), total - base
+    return (total - base).alias(name), total - base
 
 
 def grid_values(
     grid: pl.LazyFrame,
     sources: dict[str, pl.LazyFrame],
     metrics: dict[str, Metric],
+    *,
+    carried: dict[str, pl.LazyFrame] | None = None,
+    keep_totals: bool = False,
 ) -> pl.LazyFrame:
     """The grid (from `grid_of`) with one Float64 column per metric.
 
     `sources` maps a source name (`events`, `daily`) to its `compact_usage` rows.
     """
+    values, _ = grid_values_and_live(
+        grid, sources, metrics, carried=carried, keep_totals=keep_totals
+    )
+    return values
+
+
+def grid_values_and_live(
+    grid: pl.LazyFrame,
+    sources: dict[str, pl.LazyFrame],
+    metrics: dict[str, Metric],
+    *,
+    carried: dict[str, pl.LazyFrame] | None = None,
+    keep_totals: bool = False,
+) -> tuple[pl.LazyFrame, dict[str, pl.LazyFrame]]:
+    """`grid_values`, and each distinct metric's live values (`_distinct_live`).
+
+    For incremental runs: `carried` maps a metric to what an earlier run left, in this grid's
+    rows — count/sum: extra (__r, __change) rows; distinct: extra appearances (__r, __end,
+    __code). `keep_totals` keeps each windowed count/sum metric's day change and running total
+    (windows aside) in columns `day_change(name)` and `running_total(name)`.
+    """
     if not metrics:
-        return grid
+        return grid, {}
+    carried = carried or {}
     names = list(metrics)
     # Each metric's changes in a column of its own; stacked diagonally (other metrics' columns
     # null), one plain sum per grid row puts them side by side.
-    changes = [
-        _changes(sources[metric.source], name, metric).select(
-            pl.col(ROW).cast(pl.Int64), pl.col(CHANGE).alias(name)
+    changes = []
+    live: dict[str, pl.LazyFrame] = {}
+    for name, metric in metrics.items():
+        metric_changes, metric_live = _changes(
+            sources[metric.source], name, metric, carried.get(name)
         )
-        for name, metric in metrics.items()
-    ]
+        changes.append(
+            metric_changes.select(pl.col(ROW).cast(pl.Int64), pl.col(CHANGE).alias(name))
+        )
+        if metric_live is not None:
+            live[name] = metric_live
     wide = pl.concat(changes, how="diagonal").group_by(ROW).agg(pl.col(names).sum())
     frame = grid.join(wide, on=ROW, how="left", maintain_order="left").with_columns(
         [pl.col(name).fill_null(0.0) for name in names]
     )
-    return frame.with_columns([_value(name, metric) for name, metric in metrics.items()])
+    columns: list[pl.Expr] = []
+    for name, metric in metrics.items():
+        value, total = _value(name, metric)
+        columns.append(value)
+        if keep_totals and metric.window_days and not isinstance(metric, DistinctMetric):
+            columns += [pl.col(name).alias(day_change(name)), total.alias(running_total(name))]
+    return frame.with_columns(columns), live
 
 
 def compact_sources(
@@ -244,7 +381,13 @@ def metric_values(
         .agg(pl.col("start_date").first(), days.alias("__days"))
         .sort(ACCOUNT)
         .with_columns(pl.col("__days").cum_sum().alias(END))
-        .select(ACCOUNT, "start_date", (pl.col(END) - pl.col("__days")).alias(OFFSET), END)
+        .select(
+            ACCOUNT,
+            "start_date",
+            pl.col("start_date").alias(FIRST),
+            (pl.col(END) - pl.col("__days")).alias(OFFSET),
+            END,
+        )
     )
     tagged = {name: journey_rows(rows, index) for name, rows in sources.items()}
     values = grid_values(grid_of(index), compact_sources(tagged, metrics), metrics).select(
@@ -262,10 +405,5 @@ def last_activity(rows: pl.LazyFrame, index: pl.LazyFrame) -> pl.LazyFrame:
     return (
         index.with_columns(pl.col(END).cast(pl.Int64))
         .join(latest, on=END)
-        .select(
-            ACCOUNT,
-            (pl.col("start_date") + pl.duration(days=pl.col("__latest") - pl.col(OFFSET))).alias(
-                "last_activity"
-            ),
-        )
+        .select(ACCOUNT, day_of_row(pl.col("__latest")).alias("last_activity"))
     )

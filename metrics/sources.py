@@ -174,14 +174,30 @@ def csv_problem(path: Path, separator: str) -> str | None:
     return None
 
 
-def scan(spec: SourceSpec, root: Path, name: str) -> pl.LazyFrame:
-    """Scan a source lazily and rename its columns to canonical names."""
+#: The column `scan(..., file_column=True)` adds: the file each row was read from.
+FILE = "__file"
+
+
+def scan(
+    spec: SourceSpec,
+    root: Path,
+    name: str,
+    *,
+    files: list[Path] | None = None,
+    file_column: bool = False,
+) -> pl.LazyFrame:
+    """Scan a source lazily and rename its columns to canonical names.
+
+    `files` reads only those of a file source's files (an incremental run's new ones);
+    `file_column` adds the path each row comes from as `__file` (file sources only).
+    """
     if spec.query is not None and spec.url is not None:
         from metrics.sql_source import read_sql
 
         frame = read_sql(spec.url, spec.query, name)
         return _canonical(frame, frame.collect_schema(), spec, name)
-    files = resolve_files(spec, root, name)
+    files = resolve_files(spec, root, name) if files is None else files
+    paths = FILE if file_column else None
     fmt = source_format(spec, files)
     try:
         if fmt == "parquet":
@@ -190,6 +206,7 @@ def scan(spec: SourceSpec, root: Path, name: str) -> pl.LazyFrame:
                 missing_columns="insert",
                 extra_columns="ignore",
                 hive_partitioning=spec.hive,
+                include_file_paths=paths,
             )
         else:
             for path in files:
@@ -212,6 +229,7 @@ def scan(spec: SourceSpec, root: Path, name: str) -> pl.LazyFrame:
                 infer_schema_length=10_000,
                 encoding="utf8-lossy",
                 schema_overrides={c: COLUMN_TYPES[t] for c, t in spec.column_types.items()},
+                include_file_paths=paths,
             )
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:

@@ -31,6 +31,11 @@ def conform_events(
 
     `known_accounts` has an `account_id` column. Returns (clean events, quarantine counts).
     """
+    return split_events(type_events(frame, timezone, source), known_accounts, source)
+
+
+def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> pl.LazyFrame:
+    """The events typed, with `day` (null where the timestamp is missing or unparseable)."""
     schema = frame.collect_schema()
     require_columns(schema, EVENT_COLUMNS, source)
     extra = [c for c in schema.names() if c not in ("account_id", "timestamp", "event", "user_id")]
@@ -44,9 +49,14 @@ def conform_events(
         *[pl.col(c) for c in extra if c != "value"],
     )
     if schema["timestamp"] == pl.Date:
-        typed = typed.with_columns(day=pl.col("timestamp").dt.date())
-    else:
-        typed = typed.with_columns(day=pl.col("timestamp").dt.convert_time_zone(timezone).dt.date())
+        return typed.with_columns(day=pl.col("timestamp").dt.date())
+    return typed.with_columns(day=pl.col("timestamp").dt.convert_time_zone(timezone).dt.date())
+
+
+def split_events(
+    typed: pl.LazyFrame, known_accounts: pl.LazyFrame, source: str = "events"
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(clean rows, quarantine counts) of typed events (`type_events`)."""
     return _split_known(
         typed,
         known_accounts,
@@ -60,10 +70,15 @@ def conform_daily(
     frame: pl.LazyFrame, known_accounts: pl.LazyFrame, source: str = "daily"
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Type the daily source: `date` becomes `day`; measures become Float64."""
+    return split_daily(type_daily(frame, source), known_accounts, source)
+
+
+def type_daily(frame: pl.LazyFrame, source: str = "daily") -> pl.LazyFrame:
+    """The daily rows typed: `day` from `date` (null where unparseable), measures numeric."""
     schema = frame.collect_schema()
     require_columns(schema, DAILY_COLUMNS, source)
     measures = [c for c in schema.names() if c not in DAILY_COLUMNS]
-    typed = frame.select(
+    return frame.select(
         pl.col("account_id").cast(pl.String),
         parse_date("date", schema["date"], source).alias("day"),
         *[
@@ -71,6 +86,12 @@ def conform_daily(
             for c in measures
         ],
     )
+
+
+def split_daily(
+    typed: pl.LazyFrame, known_accounts: pl.LazyFrame, source: str = "daily"
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(clean rows, quarantine counts) of typed daily rows (`type_daily`)."""
     return _split_known(
         typed,
         known_accounts,
@@ -81,7 +102,9 @@ def conform_daily(
 
 
 def _known_flag(frame: pl.LazyFrame, known_accounts: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    known = known_accounts.select(pl.col("account_id").alias(key)).unique()
+    """`frame` with `__known` (true for a known account, else null) and any other columns of
+    `known_accounts` (one row per account_id): one join does both."""
+    known = known_accounts.rename({"account_id": key}).unique(subset=[key])
     return frame.join(
         known.with_columns(__known=pl.lit(True)), on=key, how="left", maintain_order="left"
     )

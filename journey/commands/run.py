@@ -37,8 +37,22 @@ def run(
             "timezone, the last complete day when cron runs at night.",
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Recompute from all the usage data instead of continuing from the newest "
+            "stored run (incremental runs read only new files and give the same results).",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate every account on AS_OF and store the results (the nightly job).
+
+    Incremental when it can be: a run the day after the newest stored run, with the same
+    configuration, reads only the usage data that is new since then (new files, new rows of
+    a SQL query). Anything it cannot continue from — changed config, a changed or removed data
+    file, late data for days already evaluated, an account that changed journey — makes it a
+    full run, and it says why.
 
     Idempotent: re-running a date replaces that date's results. Exit codes: 0 success
     (off-track accounts are output, not failure), 3 invalid config, 4 bad or stale input,
@@ -53,7 +67,13 @@ def run(
         f"journey run: evaluating {day} with {config_dir} -> "
         f"{safe_url(database_url(config.settings.database, config.root))}"
     )
-    outcome = run_nightly(config, engine, day)
+    outcome = run_nightly(config, engine, day, full=full)
+    if outcome.why_full is None:
+        read = outcome.evaluation.files_read
+        files = sum(len(f) for f in read.values() if f is not None)
+        err(f"incremental run: read {files} new or growing file(s)")
+    else:
+        err(f"full run: {outcome.why_full}")
     for note in outcome.warnings:
         err(f"warning: {note}")
     evaluation = outcome.evaluation

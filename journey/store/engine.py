@@ -110,10 +110,11 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
         engine = _create(url)
     except (ArgumentError, ImportError) as exc:
         raise StoreError(mask_secrets(f"cannot open the database {safe_url(url)}: {exc}")) from None
-    check_connection(engine)
-    if migrate:
-        from journey.store.migrate import upgrade
+    from journey.store.migrate import sqlite_file_lock, upgrade
 
+    with sqlite_file_lock(engine):  # the first connection to a new SQLite file makes it WAL
+        check_connection(engine)
+    if migrate:
         try:
             upgrade(engine)
         except SQLAlchemyError as exc:

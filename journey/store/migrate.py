@@ -59,7 +59,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 @contextmanager
-def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+def sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Exclusive, across processes, for opening and migrating a SQLite file (a no-op on other
+    databases)."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
@@ -72,10 +74,19 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
 def upgrade(engine: Engine) -> None:
     """Bring the database schema to the newest migration (a no-op when it is there)."""
     head = head_revision()
-    current = current_revision(engine)
-    if head is not None and current == head:
-        return
-    with _sqlite_file_lock(engine), engine.begin() as conn:
+    # On SQLite the first connection to a new file switches it to WAL, which fails at once
+    # ("database is locked") while another process does the same: hold the lock from it on.
+    with sqlite_file_lock(engine):
+        current = current_revision(engine)
+        if head is not None and current == head:
+            return
+        _upgrade(engine)
+    if current is not None:
+        log.info("database schema upgraded from revision %s to %s", current, head)
+
+
+def _upgrade(engine: Engine) -> None:
+    with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(0, :key)"), {"key": MIGRATION_KEY})
         config = alembic_config(conn)
@@ -86,8 +97,6 @@ def upgrade(engine: Engine) -> None:
             command.stamp(config, "head")
         else:
             command.upgrade(config, "head")
-    if current is not None:
-        log.info("database schema upgraded from revision %s to %s", current, head)
 
 
 def new_revision(message: str) -> None:

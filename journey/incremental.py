@@ -1,0 +1,207 @@
+"""Incremental nightly runs: what one run carries to the next, and how the next uses it.
+
+A run on `as_of` P leaves a `CarriedState`: per account its journey, start date and last
+activity; per milestone its achieved_on and value on the due day; and just enough of each
+metric to continue it past P without the history:
+
+- a count/sum without a window: its value on P;
+- a count/sum with a window of W days: its running total on P-W and its change on each day
+  after (P-W+1..P);
+- a distinct metric with a window of W days: each value still counted on P, with the day it
+  last appeared (after P-W); without a window: every value ever seen.
+
+The next run, on N > P, reads only the usage that is new since P (`journey.usage_read`) and
+evaluates a short grid per account — from P-Wmax+1 (Wmax: the longest window) through N —
+with the carried rows injected (`carried_rows`): the carried value or total on the grid's
+first row, day changes and appearances on their own rows. Values on the days after P are then
+exactly those of a full recompute; milestones take their earlier achievement from the carried
+state. A change that the carried state cannot follow (the configuration, an account's journey
+or start date, data for days up to P arriving late) raises `FullRunNeeded`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from metrics.compute import ACCOUNT, CODE, DAY, END, FIRST, OFFSET, ROW, day_change, running_total
+from metrics.definitions import DistinctMetric, Metric
+
+#: Bumped when the carried state's layout changes; an older state means a full run.
+STATE_VERSION = 1
+
+ACCOUNTS_SCHEMA = {
+    "account_id": pl.String,
+    "journey": pl.String,
+    "start_date": pl.Date,
+    "last_activity": pl.Date,
+}
+MILESTONES_SCHEMA = {
+    "account_id": pl.String,
+    "position": pl.Int32,
+    "achieved_on": pl.Date,
+    "value_on_due": pl.Float64,
+}
+#: `carry` rows hold a value (no window) or the running total on P-W (window); the others a
+#: day's change.
+TOTALS_SCHEMA = {
+    "account_id": pl.String,
+    "metric": pl.String,
+    "day": pl.Date,
+    "carry": pl.Boolean,
+    "change": pl.Float64,
+}
+#: `day` is the value's last appearance (window), null without a window.
+DISTINCT_SCHEMA = {"account_id": pl.String, "metric": pl.String, "day": pl.Date, "code": pl.UInt64}
+#: One row per file of a file source: what the next run compares to see what is new.
+FILES_SCHEMA = {
+    "source": pl.String,
+    "path": pl.String,
+    "size": pl.Int64,
+    "mtime_ns": pl.Int64,
+    "first_day": pl.Date,
+    "last_day": pl.Date,
+}
+
+
+class FullRunNeeded(Exception):
+    """The carried state cannot be continued; the message says why."""
+
+
+@dataclass(frozen=True)
+class CarriedState:
+    """What a run on `as_of` leaves for an incremental run after it (see the module doc)."""
+
+    as_of: dt.date
+    config_hash: str
+    polars_version: str
+    newest_usage_day: dt.date | None
+    sql_rows: dict[str, int]  # SQL source -> its clean rows on days up to as_of
+    accounts: pl.DataFrame  # ACCOUNTS_SCHEMA
+    milestones: pl.DataFrame  # MILESTONES_SCHEMA
+    totals: pl.DataFrame  # TOTALS_SCHEMA
+    distinct: pl.DataFrame  # DISTINCT_SCHEMA
+    files: pl.DataFrame  # FILES_SCHEMA
+
+
+def longest_window(metrics: dict[str, Metric]) -> int:
+    return max((m.window_days or 0 for m in metrics.values()), default=0)
+
+
+def grid_start(prior: CarriedState, metrics: dict[str, Metric]) -> dt.date:
+    """The first day of an incremental run's grid: the carried rows must fit in it."""
+    return prior.as_of - dt.timedelta(days=longest_window(metrics) - 1)
+
+
+def check_accounts(prior: CarriedState, started: pl.DataFrame) -> None:
+    """FullRunNeeded when an account that started by the previous run is new to the carried
+    state or has another journey or start date now: its history must be read again."""
+    earlier = started.filter(pl.col("start_date") <= prior.as_of).select(
+        ACCOUNT, "journey", "start_date"
+    )
+    moved = earlier.join(
+        prior.accounts.select(ACCOUNT, "journey", "start_date"),
+        on=[ACCOUNT, "journey", "start_date"],
+        how="anti",
+    )
+    if moved.height:
+        example = ", ".join(moved[ACCOUNT].head(3).to_list())
+        raise FullRunNeeded(
+            f"{moved.height} account(s) that started by {prior.as_of} are new or changed "
+            f"journey or start date since that run (e.g. {example})"
+        )
+
+
+def _rows_of(frame: pl.LazyFrame, index: pl.LazyFrame, on_first_row: pl.Expr) -> pl.LazyFrame:
+    """`frame` (account_id, day, ...) placed in the grid of `index`: a row where `on_first_row`
+    holds goes on the account's first row, any other on its day's row."""
+    placed = frame.join(index.select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT, how="inner")
+    on_day = pl.col(OFFSET) + (pl.col(DAY) - pl.col(FIRST)).dt.total_days()
+    return placed.with_columns(
+        pl.when(on_first_row).then(pl.col(OFFSET)).otherwise(on_day).alias(ROW)
+    )
+
+
+def carried_rows(
+    prior: CarriedState, index: pl.LazyFrame, metrics: dict[str, Metric]
+) -> dict[str, pl.LazyFrame]:
+    """Per metric, the carried state as extra rows of the incremental grid `index`
+    (for `metrics.compute.grid_values(..., carried=...)`)."""
+    totals = _rows_of(prior.totals.lazy(), index, pl.col("carry"))
+    distinct = _rows_of(prior.distinct.lazy(), index, pl.col(DAY).is_null())
+    rows: dict[str, pl.LazyFrame] = {}
+    for name, metric in metrics.items():
+        if isinstance(metric, DistinctMetric):
+            rows[name] = distinct.filter(pl.col("metric") == name).select(
+                ROW, END, pl.col("code").alias(CODE)
+            )
+        else:
+            rows[name] = totals.filter(pl.col("metric") == name).select(
+                ROW, pl.col("change").alias("__change")
+            )
+    return rows
+
+
+def totals_after(values: pl.LazyFrame, metrics: dict[str, Metric], as_of: dt.date) -> pl.LazyFrame:
+    """TOTALS_SCHEMA rows for the next run, from grid values with `keep_totals`."""
+    frames = []
+    on_as_of = values.filter(pl.col(DAY) == as_of)
+    for name, metric in metrics.items():
+        if isinstance(metric, DistinctMetric):
+            continue
+        window = metric.window_days
+        if not window:
+            frames.append(
+                on_as_of.select(
+                    ACCOUNT,
+                    pl.lit(name).alias("metric"),
+                    pl.col(DAY),
+                    pl.lit(True).alias("carry"),
+                    pl.col(name).alias("change"),
+                )
+            )
+            continue
+        base = as_of - dt.timedelta(days=window)
+        frames.append(
+            values.filter(pl.col(DAY) >= base)
+            .filter((pl.col(DAY) == base) | (pl.col(day_change(name)) != 0.0))
+            .select(
+                ACCOUNT,
+                pl.lit(name).alias("metric"),
+                pl.col(DAY),
+                (pl.col(DAY) == base).alias("carry"),
+                pl.when(pl.col(DAY) == base)
+                .then(pl.col(running_total(name)))
+                .otherwise(pl.col(day_change(name)))
+                .alias("change"),
+            )
+        )
+    if not frames:
+        return pl.LazyFrame(schema=TOTALS_SCHEMA)
+    return pl.concat(frames).select([pl.col(c).cast(t) for c, t in TOTALS_SCHEMA.items()])
+
+
+def distinct_after(
+    live: dict[str, pl.LazyFrame], index: pl.LazyFrame, metrics: dict[str, Metric]
+) -> pl.LazyFrame:
+    """DISTINCT_SCHEMA rows for the next run, from each distinct metric's live values."""
+    frames = []
+    accounts = index.select(ACCOUNT, FIRST, OFFSET, pl.col(END).cast(pl.UInt32))
+    for name, rows in live.items():
+        metric = metrics[name]
+        assert isinstance(metric, DistinctMetric)
+        day = (
+            pl.col(FIRST) + pl.duration(days=pl.col(ROW) - pl.col(OFFSET))
+            if metric.window_days
+            else pl.lit(None, dtype=pl.Date)
+        )
+        frames.append(
+            rows.join(accounts, on=END).select(
+                ACCOUNT, pl.lit(name).alias("metric"), day.alias("day"), pl.col(CODE).alias("code")
+            )
+        )
+    if not frames:
+        return pl.LazyFrame(schema=DISTINCT_SCHEMA)
+    return pl.concat(frames).select([pl.col(c).cast(t) for c, t in DISTINCT_SCHEMA.items()])

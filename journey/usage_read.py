@@ -1,0 +1,228 @@
+"""Reading the usage sources for one run: everything (a full run), or only what is new since
+the previous run (an incremental run).
+
+What is new, for a file source (a file, a glob, a folder, hive partitions): the files the
+previous run did not read, and the rows after its as_of in files it read that also held later
+days (a partly written file for the current day, say). A file it read that has changed or gone
+since means a full run, as do rows in new files for days it already evaluated — unless they lie
+before the account's start (ignored either way). A SQL source is read whole each time (its
+query has no notion of "new"); its rows up to the previous as_of must number what they did then,
+and only the rows after it are evaluated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from journey.config import Config
+from journey.incremental import FILES_SCHEMA, CarriedState, FullRunNeeded
+from metrics.sources import FILE, SourceSpec, resolve_files, scan, source_format
+from metrics.usage import split_daily, split_events, type_daily, type_events
+
+
+@dataclass(frozen=True)
+class UsageRead:
+    """One usage source as read for a run."""
+
+    clean: pl.LazyFrame  # conformed rows to evaluate, with `day`
+    bad: pl.LazyFrame  # quarantine counts (metrics.usage.QUARANTINE_SCHEMA)
+    files: tuple[Path, ...] | None  # the files read; None for a SQL source
+    checks: pl.LazyFrame  # one row: `late` rows; a SQL source's `through_prior`, `through`
+    ledger: pl.DataFrame | None = None  # file sources: every file (FILES_SCHEMA), its days
+    file_days: pl.LazyFrame | None = None  # (path, first_day, last_day) of the files read
+
+    def files_after(self, file_days: pl.DataFrame) -> pl.DataFrame:
+        """The ledger of the source's files after this run: `file_days` (collected) for the
+        files it read, what the previous run knew for the others."""
+        assert self.ledger is not None
+        read = [str(p) for p in self.files or ()]
+        return (
+            self.ledger.join(file_days, on="path", how="left", suffix="_read")
+            .with_columns(
+                [
+                    pl.when(pl.col("path").is_in(read))
+                    .then(pl.col(f"{c}_read"))
+                    .otherwise(c)
+                    .alias(c)
+                    for c in ("first_day", "last_day")
+                ]
+            )
+            .select(list(FILES_SCHEMA))
+        )
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    read: list[Path]  # files to read
+    again: list[Path]  # of those, files read before: only their rows after the last as_of
+    ledger: pl.DataFrame  # FILES_SCHEMA: every file, with its size and time now
+
+
+def _file_stat(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def plan_files(name: str, files: list[Path], prior: CarriedState | None) -> FilePlan:
+    """Which of a file source's `files` an incremental run after `prior` reads (all of them
+    without `prior`); FullRunNeeded when a file the previous run counted changed or went."""
+    stats = {str(p): _file_stat(p) for p in files}
+    ledger = pl.DataFrame(
+        {
+            "source": [name] * len(files),
+            "path": list(stats),
+            "size": [size for size, _ in stats.values()],
+            "mtime_ns": [mtime for _, mtime in stats.values()],
+        },
+        schema={c: FILES_SCHEMA[c] for c in ("source", "path", "size", "mtime_ns")},
+    )
+    if prior is None:
+        days = pl.DataFrame(schema={c: FILES_SCHEMA[c] for c in ("path", "first_day", "last_day")})
+        return FilePlan(list(files), [], ledger.join(days, on="path", how="left"))
+    known = {
+        row["path"]: row
+        for row in prior.files.filter(pl.col("source") == name).iter_rows(named=True)
+    }
+    gone = sorted(set(known) - {str(p) for p in files})
+    if gone:
+        raise FullRunNeeded(
+            f"{len(gone)} file(s) of `{name}` read by the {prior.as_of} run are gone "
+            f"(e.g. {gone[0]})"
+        )
+    read: list[Path] = []
+    again: list[Path] = []
+    for path in files:
+        row = known.get(str(path))
+        counted = (
+            row is not None and row["first_day"] is not None and row["first_day"] <= prior.as_of
+        )
+        if row is None or (row["size"], row["mtime_ns"]) != stats[str(path)]:
+            if counted:
+                raise FullRunNeeded(f"{path} changed after the {prior.as_of} run counted its rows")
+            read.append(path)
+        elif row["last_day"] is not None and row["last_day"] > prior.as_of:
+            read.append(path)
+            again.append(path)
+    days = prior.files.filter(pl.col("source") == name).select("path", "first_day", "last_day")
+    return FilePlan(read, again, ledger.join(days, on="path", how="left"))
+
+
+def _typed(kind: str, raw: pl.LazyFrame, timezone: str) -> pl.LazyFrame:
+    return type_events(raw, timezone, kind) if kind == "events" else type_daily(raw, kind)
+
+
+def _split(
+    kind: str, typed: pl.LazyFrame, known: pl.LazyFrame
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    return split_events(typed, known, kind) if kind == "events" else split_daily(typed, known, kind)
+
+
+def _late(clean: pl.LazyFrame, started: pl.LazyFrame, prior: CarriedState) -> pl.LazyFrame:
+    """Rows for days up to the previous as_of within an account's journey: data that the
+    previous run should have had."""
+    return (
+        clean.filter(pl.col("day") <= prior.as_of)
+        .join(started.select("account_id", "start_date"), on="account_id", how="inner")
+        .filter(pl.col("day") >= pl.col("start_date"))
+        .select(pl.len().alias("late"))
+    )
+
+
+def read_usage(
+    config: Config,
+    known: pl.LazyFrame,
+    started: pl.LazyFrame,
+    as_of: dt.date,
+    prior: CarriedState | None,
+) -> dict[str, UsageRead]:
+    """Every configured usage source, read for a run on `as_of`: whole without `prior`,
+    otherwise only what is new since it (see the module doc). `known` holds the account ids of
+    the accounts source, `started` the started accounts (account_id, start_date)."""
+    reads: dict[str, UsageRead] = {}
+    for kind in ("events", "daily"):
+        spec = getattr(config.settings.sources, kind)
+        if spec is None:
+            continue
+        if spec.query is not None:
+            reads[kind] = _read_sql(config, spec, kind, known, started, as_of, prior)
+        else:
+            reads[kind] = _read_files(config, spec, kind, known, started, prior)
+    return reads
+
+
+def _read_sql(
+    config: Config,
+    spec: SourceSpec,
+    kind: str,
+    known: pl.LazyFrame,
+    started: pl.LazyFrame,
+    as_of: dt.date,
+    prior: CarriedState | None,
+) -> UsageRead:
+    typed = _typed(kind, scan(spec, config.root, kind), config.settings.timezone)
+    clean, bad = _split(kind, typed, known)
+    through = (pl.col("day") <= as_of).sum().alias("through")
+    if prior is None:
+        checks = clean.select(pl.lit(0, dtype=pl.UInt32).alias("late"), through)
+        return UsageRead(clean, bad, None, checks)
+    checks = clean.select(
+        pl.lit(0, dtype=pl.UInt32).alias("late"),
+        (pl.col("day") <= prior.as_of).sum().alias("through_prior"),
+        through,
+    )
+    return UsageRead(clean.filter(pl.col("day") > prior.as_of), bad, None, checks)
+
+
+def _read_files(
+    config: Config,
+    spec: SourceSpec,
+    kind: str,
+    known: pl.LazyFrame,
+    started: pl.LazyFrame,
+    prior: CarriedState | None,
+) -> UsageRead:
+    files = resolve_files(spec, config.root, kind)
+    plan = plan_files(kind, files, prior)
+    timezone = config.settings.timezone
+    # Parquet files are cheap to open one by one for their first and last day; a column with
+    # every row's file path (what CSV files need) costs a string per row.
+    one_by_one = bool(plan.read) and source_format(spec, plan.read) == "parquet"
+    paths = not one_by_one or bool(plan.again)
+    if plan.read:
+        raw = scan(spec, config.root, kind, files=plan.read, file_column=paths)
+    else:  # nothing new: no rows, but the source's columns
+        raw = scan(spec, config.root, kind, files=files[:1], file_column=True).head(0)
+    typed = _typed(kind, raw, timezone)
+    day = pl.col("day")
+    if one_by_one:
+        file_days = pl.concat(
+            [
+                _typed(kind, scan(spec, config.root, kind, files=[path]), timezone).select(
+                    pl.lit(str(path)).alias("path"),
+                    day.min().alias("first_day"),
+                    day.max().alias("last_day"),
+                )
+                for path in plan.read
+            ]
+        )
+    else:
+        file_days = (
+            typed.filter(day.is_not_null())
+            .group_by(FILE)
+            .agg(day.min().alias("first_day"), day.max().alias("last_day"))
+            .select(pl.col(FILE).alias("path"), "first_day", "last_day")
+        )
+    if prior is not None and plan.again:
+        again = pl.col(FILE).is_in([str(p) for p in plan.again])
+        typed = typed.filter(~(again & (pl.col("day") <= prior.as_of)).fill_null(False))
+    clean, bad = _split(kind, typed, known)
+    late = (
+        _late(clean, started, prior)
+        if prior is not None
+        else pl.LazyFrame({"late": [0]}, schema={"late": pl.UInt32})
+    )
+    return UsageRead(clean, bad, tuple(plan.read), late, plan.ledger, file_days)
