@@ -38,7 +38,7 @@ from metrics.compute import (
     account_index,
     compact_sources,
     grid_of,
-    grid_values_and_live,
+    grid_values,
     last_activity,
     place_rows,
 )
@@ -210,9 +210,7 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
 
     windowed = compact_sources({name: place_rows(frame) for name, frame in usage.items()}, metrics)
     carried = carried_rows(prior, index, metrics) if prior is not None else None
-    values, live = grid_values_and_live(
-        grid_of(index), windowed, metrics, carried=carried, keep_totals=True
-    )
+    values, live = grid_values(grid_of(index), windowed, metrics, carried=carried, keep_totals=True)
     values = values.cache()
     new_days = values if prior is None else values.filter(pl.col("day") > prior.as_of)
     prior_milestones = prior.milestones.lazy() if prior is not None else None

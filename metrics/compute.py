@@ -295,26 +295,11 @@ def grid_values(
     *,
     carried: dict[str, pl.LazyFrame] | None = None,
     keep_totals: bool = False,
-) -> pl.LazyFrame:
-    """The grid (from `grid_of`) with one Float64 column per metric.
+) -> tuple[pl.LazyFrame, dict[str, pl.LazyFrame]]:
+    """The grid (from `grid_of`) with one Float64 column per metric, and each distinct
+    metric's live values (`_distinct_live`, for the next incremental run).
 
     `sources` maps a source name (`events`, `daily`) to its `compact_usage` rows.
-    """
-    values, _ = grid_values_and_live(
-        grid, sources, metrics, carried=carried, keep_totals=keep_totals
-    )
-    return values
-
-
-def grid_values_and_live(
-    grid: pl.LazyFrame,
-    sources: dict[str, pl.LazyFrame],
-    metrics: dict[str, Metric],
-    *,
-    carried: dict[str, pl.LazyFrame] | None = None,
-    keep_totals: bool = False,
-) -> tuple[pl.LazyFrame, dict[str, pl.LazyFrame]]:
-    """`grid_values`, and each distinct metric's live values (`_distinct_live`).
 
     For incremental runs: `carried` maps a metric to what an earlier run left, in this grid's
     rows — count/sum: extra (__r, __change) rows; distinct: extra appearances (__r, __end,
@@ -390,9 +375,8 @@ def metric_values(
         )
     )
     tagged = {name: journey_rows(rows, index) for name, rows in sources.items()}
-    values = grid_values(grid_of(index), compact_sources(tagged, metrics), metrics).select(
-        ACCOUNT, DAY, *metrics
-    )
+    values, _ = grid_values(grid_of(index), compact_sources(tagged, metrics), metrics)
+    values = values.select(ACCOUNT, DAY, *metrics)
     return grid.join(values, on=[ACCOUNT, DAY], how="left", maintain_order="left")
 
 

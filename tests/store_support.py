@@ -77,6 +77,17 @@ def _drop_database(admin: Engine, name: str, attempts: int = 10) -> None:
             time.sleep(0.3)
 
 
+@contextmanager
+def fresh_store(backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A second, empty store on the same backend (SQLite: the project's own file)."""
+    if backend == "sqlite":
+        yield
+        return
+    with postgres_database() as url, monkeypatch.context() as patch:
+        patch.setenv("JOURNEY_DATABASE_URL", url)
+        yield
+
+
 def project_engine(config_dir: Path) -> Engine:
     """The store engine of the project whose config/ is `config_dir` (honours the env URL)."""
     from journey.config import load_config

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from store_support import postgres_database, project_engine, run_journey, snapshot
+from store_support import fresh_store, project_engine, run_journey, snapshot
 
 from journey.faults import ENV_FAULT_POINT, FAULT_POINTS, fault_point
 from journey.lock import file_lock
@@ -56,17 +54,6 @@ def set_day(project: Project, day: dt.date) -> None:
 
 def run(project: Project, day: dt.date, **env: str) -> Any:
     return run_journey("run", "--as-of", str(day), "--config", str(project.config_dir), env=env)
-
-
-@contextmanager
-def fresh_store(backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A second, empty store on the same backend (SQLite: the project's own file)."""
-    if backend == "sqlite":
-        yield
-        return
-    with postgres_database() as url, monkeypatch.context() as patch:
-        patch.setenv("JOURNEY_DATABASE_URL", url)
-        yield
 
 
 def clean_snapshot(

@@ -10,14 +10,12 @@ import json
 import re
 import shutil
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from incremental_support import assert_same, day, usage_project, write_events
 from sqlalchemy import create_engine, text
-from store_support import postgres_database, project_engine, run_journey, snapshot
+from store_support import fresh_store, project_engine, run_journey, snapshot
 
 from journey.evaluate import evaluate
 from journey.nightly import run_nightly
@@ -51,17 +49,6 @@ def current_state(config_dir: Path) -> dict[str, list[tuple]]:
     finally:
         engine.dispose()
     return {name: tables[name] for name in ("account_state", "milestone_state")}
-
-
-@contextmanager
-def fresh_store(backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A second, empty store on the same backend (SQLite: the project's own file)."""
-    if backend == "sqlite":
-        yield
-        return
-    with postgres_database() as url, monkeypatch.context() as patch:
-        patch.setenv("JOURNEY_DATABASE_URL", url)
-        yield
 
 
 # Through the CLI ------------------------------------------------------------------------------
