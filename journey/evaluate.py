@@ -68,6 +68,8 @@ class Evaluation:
     mode: Literal["full", "incremental"] = "full"
     files_read: dict[str, tuple[Path, ...] | None] = field(default_factory=dict)  # None: all
     state: CarriedState | None = None  # what an incremental run on a later day continues
+    # An incremental run's files read again, and the day through which they were counted.
+    read_again: dict[str, tuple[tuple[Path, ...], dt.date]] = field(default_factory=dict)
 
     def status_counts(self) -> dict[str, int]:
         counts = self.accounts.group_by("status").len()
@@ -294,6 +296,7 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
         accounts_read=accounts.height,
         mode="full" if prior is None else "incremental",
         files_read={n: r.files for n, r in reads.items()},
+        read_again={n: (r.again, prior.as_of) for n, r in reads.items() if prior and r.again},
         state=state,
     )
 

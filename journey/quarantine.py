@@ -55,9 +55,24 @@ def rejected_frames(config: Config, evaluation: Evaluation) -> dict[str, pl.Data
         known = accounts.lazy().select("account_id")
         for name in usage:
             # Only the files this run read: an incremental run reads the new ones.
+            # Rows of files read again, up to the last run's day, were that run's to report.
             files = evaluation.files_read.get(name)
-            raw = scan(getattr(spec, name), config.root, name, files=list(files) if files else None)
-            frames[name] = rejected_rows(raw, known, name, name).collect()
+            counted = evaluation.read_again.get(name)
+            raw = scan(
+                getattr(spec, name),
+                config.root,
+                name,
+                files=list(files) if files else None,
+                file_column=counted is not None,
+            )
+            frames[name] = rejected_rows(
+                raw,
+                known,
+                name,
+                name,
+                timezone=config.settings.timezone,
+                counted=([str(p) for p in counted[0]], counted[1]) if counted else None,
+            ).collect()
     return frames
 
 

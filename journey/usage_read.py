@@ -34,6 +34,7 @@ class UsageRead:
     checks: pl.LazyFrame  # one row: `late` rows; a SQL source's `through_prior`, `through`
     ledger: pl.DataFrame | None = None  # file sources: every file (FILES_SCHEMA), its days
     file_days: pl.LazyFrame | None = None  # (path, first_day, last_day) of the files read
+    again: tuple[Path, ...] = ()  # files read before: only their rows after the last as_of
 
     def files_after(self, file_days: pl.DataFrame) -> pl.DataFrame:
         """The ledger of the source's files after this run: `file_days` (collected) for the
@@ -225,4 +226,4 @@ def _read_files(
         if prior is not None
         else pl.LazyFrame({"late": [0]}, schema={"late": pl.UInt32})
     )
-    return UsageRead(clean, bad, tuple(plan.read), late, plan.ledger, file_days)
+    return UsageRead(clean, bad, tuple(plan.read), late, plan.ledger, file_days, tuple(plan.again))

@@ -19,6 +19,7 @@ from metrics.contracts import (
     parse_timestamp,
     require_columns,
 )
+from metrics.sources import FILE
 
 #: Columns of the quarantine-count frame.
 QUARANTINE_SCHEMA = {"source": pl.String, "reason": pl.String, "rows": pl.UInt32}
@@ -144,30 +145,49 @@ def _split_known(
 
 
 def rejected_rows(
-    frame: pl.LazyFrame, known_accounts: pl.LazyFrame, kind: str, source: str
+    frame: pl.LazyFrame,
+    known_accounts: pl.LazyFrame,
+    kind: str,
+    source: str,
+    *,
+    timezone: str = "UTC",
+    counted: tuple[list[str], dt.date] | None = None,
 ) -> pl.LazyFrame:
     """The rows `conform_events` (kind "events") or `conform_daily` (kind "daily") set aside,
     as they were in the source (every column as text) plus a `reason` column.
 
-    For keeping quarantined rows in a file, so that nothing set aside is lost.
+    For keeping quarantined rows in a file, so that nothing set aside is lost. `counted`
+    (files, day): rows of those files up to that day were reported by an earlier run, and are
+    left out (`frame` then has the `__file` column of `metrics.sources.scan`).
     """
     schema = frame.collect_schema()
     if kind == "events":
         parsed = parse_timestamp("timestamp", schema["timestamp"], source)
         bad_reason = "timestamp missing or unparseable"
+        as_day = (
+            pl.col("__parsed").dt.date()
+            if schema["timestamp"] == pl.Date
+            else pl.col("__parsed").dt.convert_time_zone(timezone).dt.date()
+        )
     else:
         parsed = parse_date("date", schema["date"], source)
         bad_reason = "date missing or unparseable"
+        as_day = pl.col("__parsed")
+    if counted is not None:
+        files, through = counted
+        earlier = pl.col(FILE).is_in(files) & (as_day <= through)
     tagged = _known_flag(
         frame.with_columns(__id=pl.col("account_id").cast(pl.String), __parsed=parsed),
         known_accounts,
         "__id",
     )
+    if counted is not None:
+        tagged = tagged.filter(~earlier.fill_null(False))
     reason = _reason(pl.col("__id"), pl.col("__parsed").is_null(), bad_reason)
     return (
         tagged.with_columns(reason=reason)
         .filter(pl.col("reason").is_not_null())
-        .select(*[pl.col(c).cast(pl.String) for c in schema.names()], "reason")
+        .select(*[pl.col(c).cast(pl.String) for c in schema.names() if c != FILE], "reason")
     )
 
 

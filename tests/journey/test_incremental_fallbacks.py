@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 from incremental_support import (
     UNKNOWN,
@@ -201,3 +202,27 @@ def test_rerunning_a_day_or_an_older_one_is_full_and_keeps_the_newest_state(
     assert latest_run(engine) == newest
     assert [p.name for p in state_root(project.config()).iterdir()] == [newest[2]]
     assert run_and_compare(project, engine, NEXT) is None  # still continues the newest state
+
+
+def test_quarantine_of_an_incremental_run_keeps_the_rows_it_counts(tmp_path: Path):
+    """A file read again (it also held a later day) with a set-aside row of a day the previous
+    run covered: that run counted and kept the row; the next one neither counts nor keeps it,
+    so its count and its quarantine file agree."""
+    project = usage_project(tmp_path, ACCOUNTS)
+    for n in range(PRIOR.day - 1):
+        write_events(project, day(n).isoformat(), day_events(n))
+    old_bad = (UNKNOWN, PRIOR, 7, "login", "u1", 1)
+    new_bad = (UNKNOWN, NEXT, 7, "login", "u1", 1)
+    write_events(project, PRIOR.isoformat(), [*day_events(PRIOR.day - 1), old_bad, EARLY, new_bad])
+    engine = make_engine(f"sqlite:///{project.root / 'journey.db'}")
+    runs = {PRIOR: run_nightly(project.config(), engine, PRIOR)}
+    write_events(project, NEXT.isoformat(), day_events(NEXT.day - 1))
+    runs[NEXT] = run_nightly(project.config(), engine, NEXT)
+
+    assert runs[NEXT].why_full is None
+    assert_same(runs[NEXT].evaluation, evaluate(project.config(), NEXT))
+    for as_of, rows in ((PRIOR, 2), (NEXT, 1)):
+        counted = sum(q.rows for q in runs[as_of].evaluation.quarantine if q.source == "events")
+        kept = pl.read_csv(project.root / "quarantine" / str(as_of) / "events.csv")
+        assert counted == kept.height == rows, as_of
+    assert kept["timestamp"].str.starts_with(str(NEXT)).all()
