@@ -2,7 +2,8 @@
 is wrong and how to fix it.
 
 Areas, in order, with the exit code of the first that fails: config (3), data sources (4),
-database (1), SMTP (5). Checks read and connect; they never write data or send mail.
+database (1), SMTP (5); `nightly` says whether the next run can be incremental (never fails).
+Checks read and connect; they never write data or send mail.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from sqlalchemy import Engine
 from journey.config import Config, ConfigError, load_config
 from journey.errors import ExitCode, JourneyError
 from journey.evaluate import conformed_usage
-from journey.nightly import default_as_of
+from journey.nightly import carried_state, default_as_of
 from journey.security import confine_sources, mask_secrets
 from journey.store.engine import database_url, make_engine, safe_url
 from journey.store.migrate import current_revision, head_revision
+from journey.store.writes import latest_run
 from metrics.accounts import conform_accounts
 from metrics.errors import InputError
 from metrics.sources import scan
@@ -127,6 +129,30 @@ def check_database(config: Config) -> tuple[Engine | None, list[Finding]]:
     return engine, [Finding("database", True, f"{safe_url(url)} reachable; schema up to date")]
 
 
+def check_nightly(config: Config, engine: Engine, as_of: dt.date | None = None) -> list[Finding]:
+    """Whether the next nightly run (on `as_of`, default yesterday, or the day after the newest
+    stored run) can continue from the stored state, or why it will be a full run."""
+    if current_revision(engine) != head_revision():
+        return []  # the next journey command migrates first; nothing to say before that
+    as_of = as_of or default_as_of(config.settings.timezone)
+    prior = carried_state(config, engine, max(as_of, _after_newest(engine)))
+    if isinstance(prior, str):
+        return [Finding("nightly", True, f"the next run will be a full run: {prior}")]
+    return [
+        Finding(
+            "nightly",
+            True,
+            f"the next run continues from the {prior.as_of} run and reads only new data "
+            "(unless data files it counted changed: then it says so and runs in full)",
+        )
+    ]
+
+
+def _after_newest(engine: Engine) -> dt.date:
+    latest = latest_run(engine)
+    return latest[0] + dt.timedelta(days=1) if latest else dt.date.min
+
+
 def check_smtp(config: Config, connect: Callable[..., smtplib.SMTP] | None = None) -> list[Finding]:
     """The SMTP server accepts a connection and answers EHLO (no mail is sent)."""
     email = config.settings.email
@@ -168,6 +194,7 @@ def run_checks(config_dir: Path, today: dt.date | None = None) -> list[Finding]:
     engine, db_findings = check_database(config)
     findings += db_findings
     if engine is not None:
+        findings += check_nightly(config, engine, today)
         engine.dispose()
     findings += check_smtp(config)
     return findings

@@ -24,7 +24,9 @@ def doctor(
 ) -> None:
     """Check that this installation is ready: the config is valid; the data sources exist, are
     readable, have their required columns and fresh usage data; the database answers and its
-    schema is up to date; the SMTP server answers EHLO (within 5 s). Nothing is written or sent.
+    schema is up to date; the SMTP server answers EHLO (within 5 s). Also says whether the next
+    `journey run` can continue incrementally or why it will be a full run. Nothing is written
+    or sent.
 
     Exit 0 when all is well, else the code of the first failing area: 3 config, 4 data,
     1 database, 5 SMTP.

@@ -157,3 +157,19 @@ def test_an_smtp_server_without_starttls_is_area_5(make_project: ProjectFactory)
         code, out, _ = project.cli("doctor")
     assert code == 5
     assert "does not offer STARTTLS" in out and "security: ssl" in out
+
+
+def test_nightly_says_whether_the_next_run_can_be_incremental(make_project: ProjectFactory):
+    project = healthy_project(make_project)
+    assert project.cli("run", "--as-of", "2026-01-03")[0] == 0
+
+    code, out, _ = project.cli("doctor")
+
+    assert code == 0
+    assert "ok   nightly: the next run continues from the 2026-01-03 run" in out
+    project.write(
+        "config/metrics.yaml",
+        (project.config_dir / "metrics.yaml").read_text() + "\n# reviewed\n",
+    )
+    code, out, _ = project.cli("doctor")
+    assert "ok   nightly: the next run will be a full run: the configuration changed" in out
