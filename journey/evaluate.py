@@ -154,13 +154,18 @@ def conformed_usage(
             if name == "events"
             else conform_daily(raw, known_accounts)
         )
-    missing = {m.source for m in config.metrics.values()} - set(usage)
+    _check_sources_configured(config, set(usage))
+    return usage
+
+
+def _check_sources_configured(config: Config, configured: set[str]) -> None:
+    """InputError when metrics.yaml reads a usage source that settings.yaml lacks."""
+    missing = {m.source for m in config.metrics.values()} - configured
     if missing:
         raise InputError(
             f"metrics.yaml reads source(s) {', '.join(sorted(missing))}, "
             "which settings.yaml does not configure"
         )
-    return usage
 
 
 def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = None) -> Evaluation:
@@ -203,12 +208,7 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
         files += resolve_files(getattr(sources, name), config.root, name)
         _check_metrics_against(config, name, read.clean.collect_schema())
         usage[name] = read.clean
-    missing = {m.source for m in config.metrics.values()} - set(usage)
-    if missing:
-        raise InputError(
-            f"metrics.yaml reads source(s) {', '.join(sorted(missing))}, "
-            "which settings.yaml does not configure"
-        )
+    _check_sources_configured(config, set(usage))
 
     windowed = compact_sources({name: place_rows(frame) for name, frame in usage.items()}, metrics)
     carried = carried_rows(prior, index, metrics) if prior is not None else None

@@ -26,7 +26,19 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from metrics.compute import ACCOUNT, CODE, DAY, END, FIRST, OFFSET, ROW, day_change, running_total
+from metrics.compute import (
+    ACCOUNT,
+    CODE,
+    DAY,
+    END,
+    FIRST,
+    OFFSET,
+    ROW,
+    day_change,
+    day_of_row,
+    row_of_day,
+    running_total,
+)
 from metrics.definitions import DistinctMetric, Metric
 
 #: Bumped when the carried state's layout changes; an older state means a full run.
@@ -118,9 +130,8 @@ def _rows_of(frame: pl.LazyFrame, index: pl.LazyFrame, on_first_row: pl.Expr) ->
     """`frame` (account_id, day, ...) placed in the grid of `index`: a row where `on_first_row`
     holds goes on the account's first row, any other on its day's row."""
     placed = frame.join(index.select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT, how="inner")
-    on_day = pl.col(OFFSET) + (pl.col(DAY) - pl.col(FIRST)).dt.total_days()
     return placed.with_columns(
-        pl.when(on_first_row).then(pl.col(OFFSET)).otherwise(on_day).alias(ROW)
+        pl.when(on_first_row).then(pl.col(OFFSET)).otherwise(row_of_day(pl.col(DAY))).alias(ROW)
     )
 
 
@@ -192,11 +203,7 @@ def distinct_after(
     for name, rows in live.items():
         metric = metrics[name]
         assert isinstance(metric, DistinctMetric)
-        day = (
-            pl.col(FIRST) + pl.duration(days=pl.col(ROW) - pl.col(OFFSET))
-            if metric.window_days
-            else pl.lit(None, dtype=pl.Date)
-        )
+        day = day_of_row(pl.col(ROW)) if metric.window_days else pl.lit(None, dtype=pl.Date)
         frames.append(
             rows.join(accounts, on=END).select(
                 ACCOUNT, pl.lit(name).alias("metric"), day.alias("day"), pl.col(CODE).alias("code")

@@ -84,10 +84,8 @@ def plan_files(name: str, files: list[Path], prior: CarriedState | None) -> File
     if prior is None:
         days = pl.DataFrame(schema={c: FILES_SCHEMA[c] for c in ("path", "first_day", "last_day")})
         return FilePlan(list(files), [], ledger.join(days, on="path", how="left"))
-    known = {
-        row["path"]: row
-        for row in prior.files.filter(pl.col("source") == name).iter_rows(named=True)
-    }
+    earlier = prior.files.filter(pl.col("source") == name)
+    known = {row["path"]: row for row in earlier.iter_rows(named=True)}
     gone = sorted(set(known) - {str(p) for p in files})
     if gone:
         raise FullRunNeeded(
@@ -108,7 +106,7 @@ def plan_files(name: str, files: list[Path], prior: CarriedState | None) -> File
         elif row["last_day"] is not None and row["last_day"] > prior.as_of:
             read.append(path)
             again.append(path)
-    days = prior.files.filter(pl.col("source") == name).select("path", "first_day", "last_day")
+    days = earlier.select("path", "first_day", "last_day")
     return FilePlan(read, again, ledger.join(days, on="path", how="left"))
 
 

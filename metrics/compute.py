@@ -65,6 +65,11 @@ def day_of_row(row: pl.Expr) -> pl.Expr:
     return pl.col(FIRST) + pl.duration(days=row - pl.col(OFFSET))
 
 
+def row_of_day(day: pl.Expr) -> pl.Expr:
+    """The grid row of `day` (`day_of_row` the other way round)."""
+    return pl.col(OFFSET) + (day - pl.col(FIRST)).dt.total_days()
+
+
 def grid_of(index: pl.LazyFrame) -> pl.LazyFrame:
     """The dense grid of an `account_index`: (account_id, start_date, day, __r, __offset)."""
     return (
@@ -92,7 +97,7 @@ def place_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
     and `__end` (null for an account outside the grid) — joined on with the accounts check,
     which saves a second join of every usage row."""
     tagged = rows.filter(pl.col(OFFSET).is_not_null()).with_columns(
-        (pl.col(OFFSET) + (pl.col(DAY) - pl.col(FIRST)).dt.total_days()).alias(ROW)
+        row_of_day(pl.col(DAY)).alias(ROW)
     )
     return tagged.filter((pl.col(ROW) >= pl.col(OFFSET)) & (pl.col(ROW) < pl.col(END))).drop(
         OFFSET, FIRST

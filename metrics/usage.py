@@ -49,9 +49,15 @@ def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> p
         numeric("value", schema, source).alias("value"),
         *[pl.col(c) for c in extra if c != "value"],
     )
-    if schema["timestamp"] == pl.Date:
-        return typed.with_columns(day=pl.col("timestamp").dt.date())
-    return typed.with_columns(day=pl.col("timestamp").dt.convert_time_zone(timezone).dt.date())
+    return typed.with_columns(day=event_day(pl.col("timestamp"), schema["timestamp"], timezone))
+
+
+def event_day(timestamp: pl.Expr, source_type: pl.DataType, timezone: str) -> pl.Expr:
+    """An event's day: its parsed timestamp's date in `timezone` (DESIGN §6). `source_type`
+    is the timestamp column's type in the source (a date stays that date)."""
+    if source_type == pl.Date:
+        return timestamp.dt.date()
+    return timestamp.dt.convert_time_zone(timezone).dt.date()
 
 
 def split_events(
@@ -164,11 +170,7 @@ def rejected_rows(
     if kind == "events":
         parsed = parse_timestamp("timestamp", schema["timestamp"], source)
         bad_reason = "timestamp missing or unparseable"
-        as_day = (
-            pl.col("__parsed").dt.date()
-            if schema["timestamp"] == pl.Date
-            else pl.col("__parsed").dt.convert_time_zone(timezone).dt.date()
-        )
+        as_day = event_day(pl.col("__parsed"), schema["timestamp"], timezone)
     else:
         parsed = parse_date("date", schema["date"], source)
         bad_reason = "date missing or unparseable"
