@@ -32,21 +32,28 @@ from journey.status import account_results, milestone_results
 from journey.usage_read import UsageRead, read_usage
 from metrics.accounts import conform_accounts
 from metrics.compute import (
+    DAY,
     END,
     FIRST,
     OFFSET,
+    ROW,
     account_index,
     compact_sources,
-    grid_of,
+    grid_rows,
     grid_values,
     last_activity,
-    place_rows,
 )
 from metrics.contracts import Quarantine
 from metrics.definitions import Metric, value_column
 from metrics.errors import InputError
 from metrics.sources import resolve_files, scan
-from metrics.usage import QUARANTINE_SCHEMA, conform_daily, conform_events
+from metrics.usage import (
+    QUARANTINE_SCHEMA,
+    REASON,
+    conform_daily,
+    conform_events,
+    reason_counts,
+)
 from segments.conditions import type_problems
 from segments.rules import assign_segments
 
@@ -194,25 +201,29 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
     # `.cache()` marks the nodes that several branches of the plan share, so that the one
     # collect below computes each of them once instead of once per branch.
     since = grid_start(prior, metrics) if prior is not None else None
-    index = account_index(started_lazy, as_of, since).cache()
+    index_df = account_index(started_lazy, as_of, since).collect()
+    index = index_df.lazy()
     # Every account, with where its days lie in the grid (null if it has none): one join of
-    # the usage rows both checks their account and places them (`place_rows`).
+    # the usage rows both checks their account and places them (`grid_rows`).
     known = (
         accounts.lazy()
         .select("account_id")
         .join(index.select("account_id", FIRST, OFFSET, END), on="account_id", how="left")
     )
     reads = read_usage(config, known, started_lazy, as_of, prior)
-    usage: dict[str, pl.LazyFrame] = {}
     for name, read in reads.items():
         files += resolve_files(getattr(sources, name), config.root, name)
         _check_metrics_against(config, name, read.clean.collect_schema())
-        usage[name] = read.clean
-    _check_sources_configured(config, set(usage))
+    _check_sources_configured(config, set(reads))
 
-    windowed = compact_sources({name: place_rows(frame) for name, frame in usage.items()}, metrics)
+    # Every row read, compact (cached): the one pass over the usage data. The rows on the days
+    # of the grid feed the metrics; all of them, the quarantine counts and the newest day.
+    compacted = compact_sources(
+        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
+    )
+    windowed = {name: f.filter(pl.col(ROW).is_not_null()) for name, f in compacted.items()}
     carried = carried_rows(prior, index, metrics) if prior is not None else None
-    values, live = grid_values(grid_of(index), windowed, metrics, carried=carried, keep_totals=True)
+    values, live = grid_values(index_df, windowed, metrics, carried=carried, keep_totals=True)
     values = values.cache()
     new_days = values if prior is None else values.filter(pl.col("day") > prior.as_of)
     prior_milestones = prior.milestones.lazy() if prior is not None else None
@@ -221,14 +232,14 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
     ).cache()
     activity = _activity(windowed, index, prior)
     names = {j.id: j.title for j in config.journeys.values()}
+    kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
     newest = pl.concat(
-        [f.filter(pl.col("day") <= as_of).select(pl.col("day").max()) for f in usage.values()]
-        or [pl.LazyFrame({"day": [None]}, schema={"day": pl.Date})]
-    ).select(pl.col("day").max())
-    bad_rows = (
-        pl.concat([r.bad for r in reads.values()])
-        if reads
-        else pl.LazyFrame(schema=QUARANTINE_SCHEMA)
+        [f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()]
+        or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
+    ).select(pl.col(DAY).max())
+    bad_rows = pl.concat(
+        [reason_counts(frame, name, name) for name, frame in compacted.items()]
+        or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
     )
     carry = [
         started_lazy.select("account_id", "journey", "start_date")

@@ -21,20 +21,24 @@ import polars as pl
 from journey.config import Config
 from journey.incremental import FILES_SCHEMA, CarriedState, FullRunNeeded
 from metrics.sources import FILE, SourceSpec, resolve_files, scan, source_format
-from metrics.usage import split_daily, split_events, type_daily, type_events
+from metrics.usage import REASON, tag_usage, type_daily, type_events
 
 
 @dataclass(frozen=True)
 class UsageRead:
     """One usage source as read for a run."""
 
-    clean: pl.LazyFrame  # conformed rows to evaluate, with `day`
-    bad: pl.LazyFrame  # quarantine counts (metrics.usage.QUARANTINE_SCHEMA)
+    tagged: pl.LazyFrame  # the rows read, typed, with `day` and `__reason` (metrics.usage)
     files: tuple[Path, ...] | None  # the files read; None for a SQL source
     checks: pl.LazyFrame  # one row: `late` rows; a SQL source's `through_prior`, `through`
     ledger: pl.DataFrame | None = None  # file sources: every file (FILES_SCHEMA), its days
     file_days: pl.LazyFrame | None = None  # (path, first_day, last_day) of the files read
     again: tuple[Path, ...] = ()  # files read before: only their rows after the last as_of
+
+    @property
+    def clean(self) -> pl.LazyFrame:
+        """The rows to evaluate: conformed, with `day`."""
+        return self.tagged.filter(pl.col(REASON).is_null()).drop(REASON)
 
     def files_after(self, file_days: pl.DataFrame) -> pl.DataFrame:
         """The ledger of the source's files after this run: `file_days` (collected) for the
@@ -114,12 +118,6 @@ def _typed(kind: str, raw: pl.LazyFrame, timezone: str) -> pl.LazyFrame:
     return type_events(raw, timezone, kind) if kind == "events" else type_daily(raw, kind)
 
 
-def _split(
-    kind: str, typed: pl.LazyFrame, known: pl.LazyFrame
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    return split_events(typed, known, kind) if kind == "events" else split_daily(typed, known, kind)
-
-
 def _late(clean: pl.LazyFrame, started: pl.LazyFrame, prior: CarriedState) -> pl.LazyFrame:
     """Rows for days up to the previous as_of within an account's journey: data that the
     previous run should have had."""
@@ -163,17 +161,19 @@ def _read_sql(
     prior: CarriedState | None,
 ) -> UsageRead:
     typed = _typed(kind, scan(spec, config.root, kind), config.settings.timezone)
-    clean, bad = _split(kind, typed, known)
+    tagged = tag_usage(kind, typed, known)
+    clean = tagged.filter(pl.col(REASON).is_null())
     through = (pl.col("day") <= as_of).sum().alias("through")
     if prior is None:
         checks = clean.select(pl.lit(0, dtype=pl.UInt32).alias("late"), through)
-        return UsageRead(clean, bad, None, checks)
+        return UsageRead(tagged, None, checks)
     checks = clean.select(
         pl.lit(0, dtype=pl.UInt32).alias("late"),
         (pl.col("day") <= prior.as_of).sum().alias("through_prior"),
         through,
     )
-    return UsageRead(clean.filter(pl.col("day") > prior.as_of), bad, None, checks)
+    new = (pl.col("day") > prior.as_of) | pl.col(REASON).is_not_null()
+    return UsageRead(tagged.filter(new), None, checks)
 
 
 def _read_files(
@@ -218,10 +218,10 @@ def _read_files(
     if prior is not None and plan.again:
         again = pl.col(FILE).is_in([str(p) for p in plan.again])
         typed = typed.filter(~(again & (pl.col("day") <= prior.as_of)).fill_null(False))
-    clean, bad = _split(kind, typed, known)
+    tagged = tag_usage(kind, typed, known)
     late = (
-        _late(clean, started, prior)
+        _late(tagged.filter(pl.col(REASON).is_null()), started, prior)
         if prior is not None
         else pl.LazyFrame({"late": [0]}, schema={"late": pl.UInt32})
     )
-    return UsageRead(clean, bad, tuple(plan.read), late, plan.ledger, file_days, tuple(plan.again))
+    return UsageRead(tagged, tuple(plan.read), late, plan.ledger, file_days, tuple(plan.again))

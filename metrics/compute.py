@@ -96,12 +96,16 @@ def place_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
     """`journey_rows` of usage rows that already carry their account's `__first`, `__offset`
     and `__end` (null for an account outside the grid) — joined on with the accounts check,
     which saves a second join of every usage row."""
-    tagged = rows.filter(pl.col(OFFSET).is_not_null()).with_columns(
-        row_of_day(pl.col(DAY)).alias(ROW)
-    )
-    return tagged.filter((pl.col(ROW) >= pl.col(OFFSET)) & (pl.col(ROW) < pl.col(END))).drop(
-        OFFSET, FIRST
-    )
+    return grid_rows(rows).filter(pl.col(ROW).is_not_null())
+
+
+def grid_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Usage rows that carry their account's `__first`, `__offset` and `__end` (null for an
+    account outside the grid), with `__r`: the grid row of a row on a day of its account's
+    grid, null for any other row."""
+    row = row_of_day(pl.col(DAY))
+    inside = (row >= pl.col(OFFSET)) & (row < pl.col(END))
+    return rows.with_columns(pl.when(inside).then(row).alias(ROW)).drop(OFFSET, FIRST)
 
 
 def _where(name: str) -> str:
@@ -112,8 +116,11 @@ def _code(column: str) -> str:
     return f"__code.{column}"
 
 
-def compact_usage(rows: pl.LazyFrame, metrics: dict[str, Metric]) -> pl.LazyFrame:
-    """Just what `metrics` need of usage rows (from `journey_rows`), in small integer types.
+def compact_usage(
+    rows: pl.LazyFrame, metrics: dict[str, Metric], keep: tuple[str, ...] = ()
+) -> pl.LazyFrame:
+    """Just what `metrics` need of usage rows (from `journey_rows` or `grid_rows`), in small
+    integer types, and the columns `keep` as they are.
 
     (`__r`, `__end`) as UInt32, one Boolean per metric with a `where`, the summed columns as
     Float64, and each distinct column as its 64-bit hash. Computing conditions and hashes in
@@ -122,6 +129,7 @@ def compact_usage(rows: pl.LazyFrame, metrics: dict[str, Metric]) -> pl.LazyFram
     columns: dict[str, pl.Expr] = {
         ROW: pl.col(ROW).cast(pl.UInt32),
         END: pl.col(END).cast(pl.UInt32),
+        **{name: pl.col(name) for name in keep},
     }
     for name, metric in metrics.items():
         if metric.where is not None:
@@ -138,29 +146,27 @@ CODE = "__code"  # a distinct value's 64-bit hash, in carried state
 
 
 def _distinct_seen(
-    rows: pl.LazyFrame, column: str, carried: pl.LazyFrame | None
+    rows: pl.LazyFrame, column: str, carried: pl.LazyFrame | None, ends: pl.Series
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(seen, numbers) of a distinct metric: every (value, grid row) it appears on, once, as a
     sorted u64 `__key`, with the account's `__end`; and each value's hash -> `__number`.
 
-    `carried` adds appearances kept from an earlier run, (`__r`, `__end`, `__code`).
+    `carried` adds appearances kept from an earlier run, (`__r`, `__end`, `__code`). `ends`
+    is the grid's `__end` column (ascending): the end of a row's account is found in it.
     """
     # Values are told apart by a 64-bit hash (a collision within one account, about
     # k^2 / 2^65 for k values, would count two values as one), renumbered densely so that
     # one u64 key per (value, grid row) holds the number in the high half and the row in the
     # low half. Grid rows of different accounts never overlap, so sorting the key orders each
     # (account, value) pair's days, and equal keys are repeats within a day. One single-column
-    # sort is much cheaper than a multi-column one or a categorical cast of the strings.
+    # sort is much cheaper than a multi-column one or a categorical cast of the strings, and
+    # sorting the key alone cheaper than moving other columns along with it: the account's
+    # end is looked up afterwards, on the fewer rows left.
     hashed = rows.filter(pl.col(_code(column)).is_not_null()).select(
-        ROW, END, pl.col(_code(column)).alias(CODE)
+        ROW, pl.col(_code(column)).alias(CODE)
     )
     if carried is not None:
-        hashed = pl.concat(
-            [
-                hashed,
-                carried.select(pl.col(ROW).cast(pl.UInt32), pl.col(END).cast(pl.UInt32), CODE),
-            ]
-        )
+        hashed = pl.concat([hashed, carried.select(pl.col(ROW).cast(pl.UInt32), CODE)])
     # Cached: the numbering (in no particular order) must be the same one wherever it is read.
     numbers = (
         hashed.select(pl.col(CODE).unique())
@@ -171,11 +177,14 @@ def _distinct_seen(
     key = (pl.col("__number").cast(pl.UInt64) * (1 << 32) + pl.col(ROW).cast(pl.UInt64)).alias(
         "__key"
     )
+    ends = ends.cast(pl.UInt32)
+    account = pl.lit(ends).search_sorted(_ROW.cast(pl.UInt32), side="right")
     seen = (
         hashed.join(numbers, on=CODE)
-        .select(key, pl.col(END).cast(pl.UInt32))
+        .select(key)
         .sort("__key")
         .filter(pl.col("__key") != pl.col("__key").shift(1).fill_null(-1))
+        .with_columns(pl.lit(ends).gather(account).alias(END))
     )
     return seen, numbers
 
@@ -232,7 +241,7 @@ def _distinct_live(seen: pl.LazyFrame, numbers: pl.LazyFrame, window: int | None
 
 
 def _changes(
-    rows: pl.LazyFrame, name: str, metric: Metric, carried: pl.LazyFrame | None
+    rows: pl.LazyFrame, name: str, metric: Metric, carried: pl.LazyFrame | None, ends: pl.Series
 ) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
     """(__r, __change) for one metric over compact rows; windows of count/sum come later.
 
@@ -241,7 +250,7 @@ def _changes(
     if metric.where is not None:
         rows = rows.filter(pl.col(_where(name)))
     if isinstance(metric, DistinctMetric):
-        seen, numbers = _distinct_seen(rows, metric.distinct, carried)
+        seen, numbers = _distinct_seen(rows, metric.distinct, carried, ends)
         seen = seen.cache()
         return _distinct_changes(seen, metric.window_days), _distinct_live(
             seen, numbers, metric.window_days
@@ -294,15 +303,16 @@ def _value(name: str, metric: Metric) -> tuple[pl.Expr, pl.Expr]:
 
 
 def grid_values(
-    grid: pl.LazyFrame,
+    index: pl.DataFrame,
     sources: dict[str, pl.LazyFrame],
     metrics: dict[str, Metric],
     *,
     carried: dict[str, pl.LazyFrame] | None = None,
     keep_totals: bool = False,
 ) -> tuple[pl.LazyFrame, dict[str, pl.LazyFrame]]:
-    """The grid (from `grid_of`) with one Float64 column per metric, and each distinct
-    metric's live values (`_distinct_live`, for the next incremental run).
+    """The grid of `index` (an `account_index`: `grid_of`) with one Float64 column per
+    metric, and each distinct metric's live values (`_distinct_live`, for the next
+    incremental run).
 
     `sources` maps a source name (`events`, `daily`) to its `compact_usage` rows.
 
@@ -311,6 +321,7 @@ def grid_values(
     __code). `keep_totals` keeps each windowed count/sum metric's day change and running total
     (windows aside) in columns `day_change(name)` and `running_total(name)`.
     """
+    grid = grid_of(index.lazy())
     if not metrics:
         return grid, {}
     carried = carried or {}
@@ -321,7 +332,7 @@ def grid_values(
     live: dict[str, pl.LazyFrame] = {}
     for name, metric in metrics.items():
         metric_changes, metric_live = _changes(
-            sources[metric.source], name, metric, carried.get(name)
+            sources[metric.source], name, metric, carried.get(name), index[END]
         )
         changes.append(
             metric_changes.select(pl.col(ROW).cast(pl.Int64), pl.col(CHANGE).alias(name))
@@ -342,12 +353,12 @@ def grid_values(
 
 
 def compact_sources(
-    rows: dict[str, pl.LazyFrame], metrics: dict[str, Metric]
+    rows: dict[str, pl.LazyFrame], metrics: dict[str, Metric], keep: tuple[str, ...] = ()
 ) -> dict[str, pl.LazyFrame]:
     """`compact_usage` of each source for the metrics that read it (cached: several read it)."""
     return {
         source: compact_usage(
-            frame, {n: m for n, m in metrics.items() if m.source == source}
+            frame, {n: m for n, m in metrics.items() if m.source == source}, keep
         ).cache()
         for source, frame in rows.items()
     }
@@ -378,9 +389,10 @@ def metric_values(
             (pl.col(END) - pl.col("__days")).alias(OFFSET),
             END,
         )
+        .collect()
     )
-    tagged = {name: journey_rows(rows, index) for name, rows in sources.items()}
-    values, _ = grid_values(grid_of(index), compact_sources(tagged, metrics), metrics)
+    tagged = {name: journey_rows(rows, index.lazy()) for name, rows in sources.items()}
+    values, _ = grid_values(index, compact_sources(tagged, metrics), metrics)
     values = values.select(ACCOUNT, DAY, *metrics)
     return grid.join(values, on=[ACCOUNT, DAY], how="left", maintain_order="left")
 
