@@ -146,7 +146,7 @@ def insert_rows(conn: Connection, table: Table, stored: pl.DataFrame) -> None:
     if route(conn) == "sqlite":
         marks = ", ".join("?" for _ in stored.columns)
         sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
-        conn.exec_driver_sql(sql, stored.rows())
+        _sqlite_executemany(conn, sql, stored)
     elif route(conn) == "copy":
         _copy(conn, table.name, stored)
     else:
@@ -168,7 +168,7 @@ def upsert_rows(conn: Connection, table: Table, stored: pl.DataFrame, key: list[
     if route(conn) == "sqlite":
         marks = ", ".join("?" for _ in stored.columns)
         sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) {conflict}'
-        conn.exec_driver_sql(sql, stored.rows())
+        _sqlite_executemany(conn, sql, stored)
     elif route(conn) == "copy":
         with _incoming(conn, table, stored) as incoming:
             conn.exec_driver_sql(
@@ -188,7 +188,7 @@ def update_rows(conn: Connection, table: Table, stored: pl.DataFrame, key: list[
         sets = ", ".join(f'"{c}" = ?' for c in values)
         where = " AND ".join(f'"{c}" = ?' for c in key)
         sql = f'UPDATE "{table.name}" SET {sets} WHERE {where}'
-        conn.exec_driver_sql(sql, stored.select(*values, *key).rows())
+        _sqlite_executemany(conn, sql, stored.select(*values, *key))
     elif route(conn) == "copy":
         with _incoming(conn, table, stored) as incoming:
             sets = ", ".join(f'"{c}" = i."{c}"' for c in values)
@@ -215,10 +215,24 @@ def delete_keys(conn: Connection, table: Table, keys: pl.DataFrame) -> None:
         return
     if route(conn) == "sqlite":
         where = " AND ".join(f'"{c}" = ?' for c in keys.columns)
-        conn.exec_driver_sql(f'DELETE FROM "{table.name}" WHERE {where}', keys.rows())
+        _sqlite_executemany(conn, f'DELETE FROM "{table.name}" WHERE {where}', keys)
         return
     matches = [table.c[c] == bindparam(f"key_{c}") for c in keys.columns]
     conn.execute(delete(table).where(and_(*matches)), keys.rename(lambda c: f"key_{c}").to_dicts())
+
+
+def _sqlite_executemany(conn: Connection, sql: str, rows: pl.DataFrame) -> None:
+    """Run `sql` once per row of `rows`, in the caller's transaction, straight on the driver.
+
+    The rows go as an iterator of tuples zipped from each column's Python values: cheaper than
+    polars making the tuples (`DataFrame.rows`), and never all in memory at once.
+    """
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(sql, zip(*(rows[c].to_list() for c in rows.columns), strict=True))
+    finally:
+        cursor.close()
 
 
 @contextmanager
