@@ -129,7 +129,7 @@ def check_accounts(prior: CarriedState, started: pl.DataFrame) -> None:
 def _rows_of(frame: pl.LazyFrame, index: pl.LazyFrame, on_first_row: pl.Expr) -> pl.LazyFrame:
     """`frame` (account_id, day, ...) placed in the grid of `index`: a row where `on_first_row`
     holds goes on the account's first row, any other on its day's row."""
-    placed = frame.join(index.select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT, how="inner")
+    placed = frame.join(index.select(ACCOUNT, FIRST, OFFSET), on=ACCOUNT, how="inner")
     return placed.with_columns(
         pl.when(on_first_row).then(pl.col(OFFSET)).otherwise(row_of_day(pl.col(DAY))).alias(ROW)
     )
@@ -146,7 +146,7 @@ def carried_rows(
     for name, metric in metrics.items():
         if isinstance(metric, DistinctMetric):
             rows[name] = distinct.filter(pl.col("metric") == name).select(
-                ROW, END, pl.col("code").alias(CODE)
+                ROW, pl.col("code").alias(CODE)
             )
         else:
             rows[name] = totals.filter(pl.col("metric") == name).select(

@@ -21,7 +21,7 @@ import polars as pl
 from journey.config import Config
 from journey.incremental import FILES_SCHEMA, CarriedState, FullRunNeeded
 from metrics.sources import FILE, SourceSpec, resolve_files, scan, source_format
-from metrics.usage import REASON, tag_usage, type_daily, type_events
+from metrics.usage import REASON, kept_rows, tag_usage, type_daily, type_events
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class UsageRead:
     @property
     def clean(self) -> pl.LazyFrame:
         """The rows to evaluate: conformed, with `day`."""
-        return self.tagged.filter(pl.col(REASON).is_null()).drop(REASON)
+        return kept_rows(self.tagged)
 
     def files_after(self, file_days: pl.DataFrame) -> pl.DataFrame:
         """The ledger of the source's files after this run: `file_days` (collected) for the
@@ -162,7 +162,7 @@ def _read_sql(
 ) -> UsageRead:
     typed = _typed(kind, scan(spec, config.root, kind), config.settings.timezone)
     tagged = tag_usage(kind, typed, known)
-    clean = tagged.filter(pl.col(REASON).is_null())
+    clean = kept_rows(tagged)
     through = (pl.col("day") <= as_of).sum().alias("through")
     if prior is None:
         checks = clean.select(pl.lit(0, dtype=pl.UInt32).alias("late"), through)
@@ -220,7 +220,7 @@ def _read_files(
         typed = typed.filter(~(again & (pl.col("day") <= prior.as_of)).fill_null(False))
     tagged = tag_usage(kind, typed, known)
     late = (
-        _late(tagged.filter(pl.col(REASON).is_null()), started, prior)
+        _late(kept_rows(tagged), started, prior)
         if prior is not None
         else pl.LazyFrame({"late": [0]}, schema={"late": pl.UInt32})
     )

@@ -151,7 +151,7 @@ def _distinct_seen(
     """(seen, numbers) of a distinct metric: every (value, grid row) it appears on, once, as a
     sorted u64 `__key`, with the account's `__end`; and each value's hash -> `__number`.
 
-    `carried` adds appearances kept from an earlier run, (`__r`, `__end`, `__code`). `ends`
+    `carried` adds appearances kept from an earlier run, (`__r`, `__code`). `ends`
     is the grid's `__end` column (ascending): the end of a row's account is found in it.
     """
     # Values are told apart by a 64-bit hash (a collision within one account, about
@@ -317,7 +317,7 @@ def grid_values(
     `sources` maps a source name (`events`, `daily`) to its `compact_usage` rows.
 
     For incremental runs: `carried` maps a metric to what an earlier run left, in this grid's
-    rows — count/sum: extra (__r, __change) rows; distinct: extra appearances (__r, __end,
+    rows — count/sum: extra (__r, __change) rows; distinct: extra appearances (__r,
     __code). `keep_totals` keeps each windowed count/sum metric's day change and running total
     (windows aside) in columns `day_change(name)` and `running_total(name)`.
     """

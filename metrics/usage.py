@@ -168,10 +168,14 @@ def reason_counts(tagged: pl.LazyFrame, kind: str, source: str) -> pl.LazyFrame:
     )
 
 
+def kept_rows(tagged: pl.LazyFrame) -> pl.LazyFrame:
+    """The clean rows of `tag_usage` rows: those not set aside, without `__reason`."""
+    return tagged.filter(pl.col(REASON).is_null()).drop(REASON)
+
+
 def split_tagged(tagged: pl.LazyFrame, kind: str, source: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(clean rows, quarantine counts) of `tag_usage` rows."""
-    clean = tagged.filter(pl.col(REASON).is_null()).drop(REASON)
-    return clean, reason_counts(tagged, kind, source)
+    return kept_rows(tagged), reason_counts(tagged, kind, source)
 
 
 def rejected_rows(
