@@ -75,9 +75,15 @@ def grid_of(index: pl.LazyFrame) -> pl.LazyFrame:
     return (
         index.with_columns(pl.int_ranges(OFFSET, END).alias(ROW))
         .explode(ROW)
-        .with_columns(day_of_row(pl.col(ROW)).alias(DAY))
+        .with_columns(day_of_row(pl.col(ROW)).alias(DAY), pl.col(ROW).set_sorted())
         .select(ACCOUNT, "start_date", DAY, ROW, OFFSET)
     )
+
+
+def row_ends(index: pl.DataFrame) -> pl.Series:
+    """Each grid row's `__end` (its account's), by grid row: a lookup by row is a gather."""
+    days = (pl.col(END) - pl.col(OFFSET)).cast(pl.UInt32)
+    return index.select(pl.col(END).cast(pl.UInt32).repeat_by(days)).explode(END)[END]
 
 
 def day_grid(accounts: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
@@ -146,13 +152,13 @@ CODE = "__code"  # a distinct value's 64-bit hash, in carried state
 
 
 def _distinct_seen(
-    rows: pl.LazyFrame, column: str, carried: pl.LazyFrame | None, ends: pl.Series
+    rows: pl.LazyFrame, column: str, carried: pl.LazyFrame | None, row_ends: pl.Series
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(seen, numbers) of a distinct metric: every (value, grid row) it appears on, once, as a
     sorted u64 `__key`, with the account's `__end`; and each value's hash -> `__number`.
 
-    `carried` adds appearances kept from an earlier run, (`__r`, `__code`). `ends`
-    is the grid's `__end` column (ascending): the end of a row's account is found in it.
+    `carried` adds appearances kept from an earlier run, (`__r`, `__code`). `row_ends` is
+    each grid row's `__end` (`row_ends`), by grid row.
     """
     # Values are told apart by a 64-bit hash (a collision within one account, about
     # k^2 / 2^65 for k values, would count two values as one), renumbered densely so that
@@ -177,14 +183,12 @@ def _distinct_seen(
     key = (pl.col("__number").cast(pl.UInt64) * (1 << 32) + pl.col(ROW).cast(pl.UInt64)).alias(
         "__key"
     )
-    ends = ends.cast(pl.UInt32)
-    account = pl.lit(ends).search_sorted(_ROW.cast(pl.UInt32), side="right")
     seen = (
         hashed.join(numbers, on=CODE)
         .select(key)
         .sort("__key")
         .filter(pl.col("__key") != pl.col("__key").shift(1).fill_null(-1))
-        .with_columns(pl.lit(ends).gather(account).alias(END))
+        .with_columns(pl.lit(row_ends).gather(_ROW).alias(END))
     )
     return seen, numbers
 
@@ -241,7 +245,11 @@ def _distinct_live(seen: pl.LazyFrame, numbers: pl.LazyFrame, window: int | None
 
 
 def _changes(
-    rows: pl.LazyFrame, name: str, metric: Metric, carried: pl.LazyFrame | None, ends: pl.Series
+    rows: pl.LazyFrame,
+    name: str,
+    metric: Metric,
+    carried: pl.LazyFrame | None,
+    row_ends: pl.Series,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
     """(__r, __change) for one metric over compact rows; windows of count/sum come later.
 
@@ -250,7 +258,7 @@ def _changes(
     if metric.where is not None:
         rows = rows.filter(pl.col(_where(name)))
     if isinstance(metric, DistinctMetric):
-        seen, numbers = _distinct_seen(rows, metric.distinct, carried, ends)
+        seen, numbers = _distinct_seen(rows, metric.distinct, carried, row_ends)
         seen = seen.cache()
         return _distinct_changes(seen, metric.window_days), _distinct_live(
             seen, numbers, metric.window_days
@@ -330,16 +338,24 @@ def grid_values(
     # null), one plain sum per grid row puts them side by side.
     changes = []
     live: dict[str, pl.LazyFrame] = {}
+    ends = row_ends(index)
     for name, metric in metrics.items():
         metric_changes, metric_live = _changes(
-            sources[metric.source], name, metric, carried.get(name), index[END]
+            sources[metric.source], name, metric, carried.get(name), ends
         )
         changes.append(
             metric_changes.select(pl.col(ROW).cast(pl.Int64), pl.col(CHANGE).alias(name))
         )
         if metric_live is not None:
             live[name] = metric_live
-    wide = pl.concat(changes, how="diagonal").group_by(ROW).agg(pl.col(names).sum())
+    # Sorted by grid row, as the grid is: polars then merges the two instead of hashing.
+    wide = (
+        pl.concat(changes, how="diagonal")
+        .group_by(ROW)
+        .agg(pl.col(names).sum())
+        .sort(ROW)
+        .with_columns(pl.col(ROW).set_sorted())
+    )
     frame = grid.join(wide, on=ROW, how="left", maintain_order="left").with_columns(
         [pl.col(name).fill_null(0.0) for name in names]
     )
