@@ -17,11 +17,11 @@ import json
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Boolean, Connection, Engine, delete, func, insert, select
 from sqlmodel import SQLModel, col
 
 from journey.faults import fault_point
-from journey.store.bulk import insert_rows, read_rows, stored_form
+from journey.store.bulk import insert_rows, read_rows, route, stored_form
 from journey.store.current import CurrentChange, apply_current, plan_current
 from journey.store.tables import Run, StateChange
 
@@ -67,20 +67,53 @@ class RunRecordIn:
     state_key: str | None = None  # the persisted per-account metric state of this run
 
 
+#: The values whose changes history keeps, per current-state table; an account's own go with
+#: milestone "".
+TRACKED = {
+    "account_state": ("status", "segment", "journey"),
+    "milestone_state": ("state", "regressed"),
+}
+
+
 def tracked_values(accounts: pl.DataFrame, milestones: pl.DataFrame) -> pl.DataFrame:
     """The values whose changes history keeps, long: account_id, milestone, field, value."""
+    index = ["account_id", "milestone"]
     account_fields = accounts.select(
-        "account_id", pl.lit("").alias("milestone"), "status", "segment", "journey"
-    ).unpivot(index=["account_id", "milestone"], variable_name="field", value_name="value")
+        "account_id", pl.lit("").alias("milestone"), *TRACKED["account_state"]
+    ).unpivot(index=index, variable_name="field", value_name="value")
     milestone_fields = milestones.select(
-        "account_id",
-        "milestone",
-        "state",
-        pl.col("regressed").cast(pl.String).alias("regressed"),
-    ).unpivot(index=["account_id", "milestone"], variable_name="field", value_name="value")
+        *index, *[pl.col(c).cast(pl.String) for c in TRACKED["milestone_state"]]
+    ).unpivot(index=index, variable_name="field", value_name="value")
     return pl.concat([account_fields, milestone_fields]).with_columns(
         pl.col("value").cast(pl.String)
     )
+
+
+def _first_history(conn: Connection, as_of: dt.date) -> int:
+    """History rows for a run whose previous values are none (nothing was stored), made by the
+    database from the current state this run just wrote: what `changes_since(<nothing>,
+    tracked_values(...))` makes, without the rows travelling through Python (SQLite; a first
+    run writes one row per tracked value). Returns how many."""
+    selects = []
+    for table in (ACCOUNTS_TABLE, MILESTONES_TABLE):
+        milestone = '"milestone"' if "milestone" in table.c else "''"
+        for field in TRACKED[table.name]:
+            value = f'"{field}"'
+            if isinstance(table.c[field].type, Boolean):  # as polars writes a Boolean as text
+                value = f"CASE {value} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
+            selects.append(
+                f"SELECT \"account_id\", {milestone} AS milestone, '{field}' AS field, "
+                f'{value} AS value FROM "{table.name}"'
+            )
+    columns = ", ".join(f'"{c}"' for c in ("as_of", *KEY, "old_value", "new_value"))
+    result = conn.exec_driver_sql(
+        f'INSERT INTO "{HISTORY_TABLE.name}" ({columns}) '
+        f"SELECT ?, account_id, milestone, field, NULL, value "
+        f"FROM ({' UNION ALL '.join(selects)}) WHERE value IS NOT NULL "
+        "ORDER BY account_id, milestone, field",  # BINARY collation: polars' order
+        (as_of.isoformat(),),
+    )
+    return int(result.rowcount)
 
 
 def changes_since(previous: pl.DataFrame, current: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -164,22 +197,34 @@ def save_run(
         stored_milestones = read_rows(conn, MILESTONES_TABLE, STORED_MILESTONES)
         account_change = plan_current(ACCOUNTS_TABLE, accounts, stored_accounts)
         milestone_change = plan_current(MILESTONES_TABLE, milestones, stored_milestones)
-        if _follows_newest(as_of, latest):
-            # Current state holds the newest run's results. Rows a run leaves alone, or
-            # changes only in moving columns, keep their tracked values: compare the others.
-            previous = tracked_values(
-                _touched(stored_accounts, account_change),
-                _touched(stored_milestones, milestone_change),
-            ).filter(pl.col("value").is_not_null())
-            current = tracked_values(
-                _touched(accounts, account_change), _touched(milestones, milestone_change)
-            )
-        else:  # a re-run of a stored date, or of an older one
-            previous = _replayed_values(conn, as_of)
-            current = tracked_values(accounts, milestones)
-        changes = changes_since(previous, current, as_of)
+        follows = _follows_newest(as_of, latest)
+        # Nothing stored before a new night: its history is every tracked value, which SQLite
+        # takes from the current state written below rather than from Python.
+        from_current = (
+            follows
+            and stored_accounts.is_empty()
+            and stored_milestones.is_empty()
+            and route(conn) == "sqlite"
+        )
         conn.execute(delete(StateChange).where(col(StateChange.as_of) == as_of))
-        insert_rows(conn, HISTORY_TABLE, stored_form(changes, HISTORY_TABLE))
+        written = 0
+        if not from_current:
+            if follows:
+                # Current state holds the newest run's results. Rows a run leaves alone, or
+                # changes only in moving columns, keep their tracked values: compare the others.
+                previous = tracked_values(
+                    _touched(stored_accounts, account_change),
+                    _touched(stored_milestones, milestone_change),
+                ).filter(pl.col("value").is_not_null())
+                current = tracked_values(
+                    _touched(accounts, account_change), _touched(milestones, milestone_change)
+                )
+            else:  # a re-run of a stored date, or of an older one
+                previous = _replayed_values(conn, as_of)
+                current = tracked_values(accounts, milestones)
+            changes = changes_since(previous, current, as_of)
+            insert_rows(conn, HISTORY_TABLE, stored_form(changes, HISTORY_TABLE))
+            written = changes.height
         conn.execute(delete(Run).where(col(Run.as_of) == as_of))
         conn.execute(
             insert(Run),
@@ -209,5 +254,7 @@ def save_run(
         if latest is None or as_of >= latest:  # current state shows the newest run
             apply_current(conn, milestone_change)
             apply_current(conn, account_change)
+        if from_current:
+            written = _first_history(conn, as_of)
         fault_point("before_commit")
-    return changes.height
+    return written

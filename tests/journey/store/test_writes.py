@@ -206,3 +206,30 @@ def test_latest_run_names_the_newest_run_and_its_state_key(stores: Stores, night
     assert latest_run(engine) == (D(2026, 1, 2), "cfg", "2026-01-02-abc")
     save_run(engine, record(D(2026, 1, 2)), *night(D(2026, 1, 2)))  # re-run, no state
     assert latest_run(engine) == (D(2026, 1, 2), "cfg", None)
+
+
+def test_a_first_run_stores_every_tracked_value_as_history_in_order(stores: Stores, night: Night):
+    """On SQLite the database makes a first run's history from the current state just written
+    (journey.store.writes._first_history); it must be exactly, and in the same order, what the
+    general path makes: each non-null tracked value, new, sorted by key."""
+    (engine,) = stores(1)
+    accounts, milestones = night(D(2026, 1, 4))  # null segments; regressed both ways
+    assert save_run(engine, record(D(2026, 1, 4)), accounts, milestones) > 0
+    nothing = pl.DataFrame(schema={c: pl.String for c in (*writes.KEY, "value")})
+    expected = writes.changes_since(
+        nothing, writes.tracked_values(accounts, milestones), D(2026, 1, 4)
+    ).with_columns(pl.col("as_of").dt.to_string())
+    assert expected["field"].is_in(["segment", "regressed"]).sum() > 0
+    assert accounts["segment"].null_count() > 0
+    with engine.connect() as conn:
+        stored = pl.DataFrame(
+            conn.execute(
+                text(
+                    "SELECT CAST(as_of AS TEXT), account_id, milestone, field, old_value,"
+                    " new_value FROM state_change ORDER BY id"
+                )
+            ).all(),
+            schema=dict(expected.schema),
+            orient="row",
+        )
+    assert_frame_equal(stored, expected)
