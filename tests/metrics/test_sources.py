@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from metrics import usage
 from metrics.accounts import conform_accounts
 from metrics.errors import InputError
 from metrics.sources import SourceSpec, scan
@@ -96,3 +97,37 @@ def test_events_quarantine_unknown_accounts_and_bad_timestamps() -> None:
         "timestamp missing or unparseable": 1,
         "empty account_id": 1,
     }
+
+
+@pytest.mark.parametrize("apart", [True, False])
+def test_usage_rows_find_their_account_whether_joined_on_id_hashes_or_on_ids(
+    monkeypatch: pytest.MonkeyPatch, apart: bool
+) -> None:
+    """The account join runs on the ids' hashes unless two known ids share one (forced here);
+    either way each row gets its own account's columns and unknown or empty ids get none."""
+    monkeypatch.setattr(usage, "_hashes_apart", lambda *_: apart)
+    events = pl.LazyFrame(
+        {
+            "account_id": ["b", "zzz", "a", None, "b", ""],
+            "timestamp": ["2026-01-01T10:00:00Z"] * 6,
+            "event": ["login"] * 6,
+        }
+    )
+    known = pl.LazyFrame({"account_id": ["a", "b", "c"], "place": [10, 20, 30]})
+    typed = usage.type_events(events, "UTC")
+    tagged = usage.tag_usage("events", typed, known).collect()
+    got = sorted(
+        zip(tagged["account_id"], tagged["place"], tagged[usage.REASON], strict=True), key=repr
+    )
+    assert got == sorted(
+        [
+            ("b", 20, None),
+            ("zzz", None, 2),
+            ("a", 10, None),
+            (None, None, 0),
+            ("b", 20, None),
+            ("", None, 2),
+        ],
+        key=repr,
+    )
+    assert "__id_hash" not in tagged.columns
