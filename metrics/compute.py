@@ -6,8 +6,9 @@ the rows `__offset .. __end - 1`. Usage rows are tagged with their grid row once
 (`journey_rows`); from then on every metric is integer work on row numbers — no string keys,
 no per-account window expressions:
 
-- each metric becomes sparse *changes* (grid row, change), all metrics' changes are combined
-  and joined into the grid once, and a cumulative sum turns them into values;
+- each metric becomes sparse *changes* (grid row, change), counted into one dense column per
+  metric that lines up with the grid (a bincount: no hashing, sorting or joining), and a
+  cumulative sum turns them into values;
 - count: the change on day d is that day's count; the running total is a global cumulative
   sum minus its value just before the account's first row (exact: counts are integers). A
   window of W days subtracts the total W rows (= W days) earlier, within the account.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from metrics.definitions import CountMetric, DistinctMetric, Metric, SumMetric
@@ -251,7 +253,8 @@ def _changes(
     carried: pl.LazyFrame | None,
     row_ends: pl.Series,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
-    """(__r, __change) for one metric over compact rows; windows of count/sum come later.
+    """One metric's changes over compact rows, sparse: (__r) rows that each add 1, or
+    (__r, __change) rows that each add their change; windows of count/sum come later.
 
     Also, for a distinct metric, its live values (`_distinct_live`) for the next run's state.
     """
@@ -264,10 +267,13 @@ def _changes(
             seen, numbers, metric.window_days
         )
     if isinstance(metric, CountMetric):
-        changes = rows.group_by(ROW).agg(pl.len().cast(pl.Float64).alias(CHANGE))
+        if carried is None:
+            return rows.select(ROW), None
+        changes = rows.select(ROW, pl.lit(1.0).alias(CHANGE))
     else:
         assert isinstance(metric, SumMetric)
-        changes = rows.group_by(ROW).agg(pl.col(metric.sum).sum().alias(CHANGE))
+        # A null adds nothing, as in a sum.
+        changes = rows.select(ROW, pl.col(metric.sum).cast(pl.Float64).fill_null(0.0).alias(CHANGE))
     if carried is not None:
         changes = pl.concat(
             [
@@ -276,6 +282,22 @@ def _changes(
             ]
         )
     return changes, None
+
+
+def _dense(changes: pl.LazyFrame, size: int, name: str) -> pl.LazyFrame:
+    """A metric's sparse changes (`_changes`) as one dense Float64 column `name` of `size`
+    rows, one per grid row: a bincount of the rows' grid rows (weighted by `__change`), which
+    neither hashes nor sorts, and lines up with the grid without a join."""
+    weighted = CHANGE in changes.collect_schema().names()
+
+    def count(batch: pl.Series) -> pl.Series:
+        rows = batch.struct.field(ROW) if weighted else batch
+        weights = batch.struct.field(CHANGE).to_numpy() if weighted else None
+        counted = np.bincount(rows.to_numpy(), weights, minlength=size)
+        return pl.Series(name, counted, dtype=pl.Float64)
+
+    column = pl.struct(ROW, CHANGE) if weighted else pl.col(ROW)
+    return changes.select(column.map_batches(count, return_dtype=pl.Float64).alias(name))
 
 
 def running_total(name: str) -> str:
@@ -333,32 +355,17 @@ def grid_values(
     if not metrics:
         return grid, {}
     carried = carried or {}
-    names = list(metrics)
-    # Each metric's changes in a column of its own; stacked diagonally (other metrics' columns
-    # null), one plain sum per grid row puts them side by side.
-    changes = []
     live: dict[str, pl.LazyFrame] = {}
     ends = row_ends(index)
+    dense = []
     for name, metric in metrics.items():
-        metric_changes, metric_live = _changes(
+        changes, metric_live = _changes(
             sources[metric.source], name, metric, carried.get(name), ends
         )
-        changes.append(
-            metric_changes.select(pl.col(ROW).cast(pl.Int64), pl.col(CHANGE).alias(name))
-        )
+        dense.append(_dense(changes, len(ends), name))
         if metric_live is not None:
             live[name] = metric_live
-    # Sorted by grid row, as the grid is: polars then merges the two instead of hashing.
-    wide = (
-        pl.concat(changes, how="diagonal")
-        .group_by(ROW)
-        .agg(pl.col(names).sum())
-        .sort(ROW)
-        .with_columns(pl.col(ROW).set_sorted())
-    )
-    frame = grid.join(wide, on=ROW, how="left", maintain_order="left").with_columns(
-        [pl.col(name).fill_null(0.0) for name in names]
-    )
+    frame = pl.concat([grid, *dense], how="horizontal")
     columns: list[pl.Expr] = []
     for name, metric in metrics.items():
         value, total = _value(name, metric)
