@@ -77,7 +77,7 @@ def grid_of(index: pl.LazyFrame) -> pl.LazyFrame:
     return (
         index.with_columns(pl.int_ranges(OFFSET, END).alias(ROW))
         .explode(ROW)
-        .with_columns(day_of_row(pl.col(ROW)).alias(DAY), pl.col(ROW).set_sorted())
+        .with_columns(day_of_row(pl.col(ROW)).alias(DAY))
         .select(ACCOUNT, "start_date", DAY, ROW, OFFSET)
     )
 

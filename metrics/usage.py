@@ -119,9 +119,8 @@ def _known_flag(
     """
     known = known_accounts.rename({"account_id": key}).unique(subset=[key])
     known = known.with_columns(__known=pl.lit(True))
-    if not _hashes_apart(known, key):
-        on = key
-    else:
+    on = key
+    if _hashes_apart(known, key):
         on = "__id_hash"
         frame = frame.with_columns(_id_hash(key))
         known = known.with_columns(_id_hash(key)).drop(key)
