@@ -1,9 +1,11 @@
 """Tables. Current state is one row per account and per account x milestone; history keeps
 only changes, so it grows with change rather than with accounts x nights.
 
-A current-state row's `digest` is a hash of its columns as stored but for the few that move
-every night, so a run rewrites only the rows whose content changed (journey.store.current). A
-null digest (a row written before digests existed) matches nothing: the next run rewrites it.
+A current-state row's `digest` is a hash of its columns as stored but for those that move most
+nights (day counts, metric values), and `moving_digest` a hash of those: a run rewrites only
+the rows whose content changed, and only the moving columns where only they changed
+(journey.store.current). A null digest (a row written before digests existed) matches nothing:
+the next run rewrites that row.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class AccountState(SQLModel, table=True):
     last_activity: dt.date | None = None
     reasons: str  # JSON list
     digest: int | None = Field(default=None, sa_type=BigInteger)  # journey.store.current
+    moving_digest: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class MilestoneState(SQLModel, table=True):
@@ -93,6 +96,7 @@ class MilestoneState(SQLModel, table=True):
     critical: bool
     first_move: str | None = None
     digest: int | None = Field(default=None, sa_type=BigInteger)  # journey.store.current
+    moving_digest: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class StateChange(SQLModel, table=True):

@@ -37,8 +37,7 @@ STORED_ACCOUNTS = {
     "segment": pl.String(),
     "journey": pl.String(),
     "digest": pl.Int64(),
-    "as_of": pl.Date(),
-    "day_of_journey": pl.Int64(),
+    "moving_digest": pl.Int64(),
 }
 STORED_MILESTONES = {
     "account_id": pl.String(),
@@ -46,7 +45,7 @@ STORED_MILESTONES = {
     "state": pl.String(),
     "regressed": pl.Boolean(),
     "digest": pl.Int64(),
-    "days_late": pl.Int64(),
+    "moving_digest": pl.Int64(),
 }
 
 

@@ -75,10 +75,15 @@ def test_the_stored_form_does_not_depend_on_the_inputs_types(night: Night):
         pl.col("position", "due_day").cast(pl.Int64), pl.col("first_move").cast(pl.Categorical)
     )
     assert_frame_equal(with_digests(other_types), with_digests(milestones))
-    changed = milestones.with_columns(pl.col("value").fill_null(0.5))
+    changed = milestones.with_columns(pl.col("value_on_due").fill_null(0.5))
     assert not with_digests(changed)["digest"].equals(with_digests(milestones)["digest"])
-    later = milestones.with_columns(pl.col("days_late") + 1)  # moving: compared on its own
+    assert with_digests(changed)["moving_digest"].equals(with_digests(milestones)["moving_digest"])
+    # Moving columns: compared on their own.
+    later = milestones.with_columns(pl.col("days_late") + 1, pl.col("value").fill_null(0.5))
     assert with_digests(later)["digest"].equals(with_digests(milestones)["digest"])
+    assert not with_digests(later)["moving_digest"].equals(
+        with_digests(milestones)["moving_digest"]
+    )
     stored = bulk.stored_form(accounts, ACCOUNTS_TABLE)
     assert stored["reasons"].to_list() == [
         json.dumps(v or [], ensure_ascii=False) for v in accounts["reasons"].to_list()

@@ -106,17 +106,17 @@ def test_only_changed_rows_of_current_state_are_rewritten(stores: Stores, night:
     save_run(engine, record(D(2026, 1, 4)), accounts, milestones)
     with engine.begin() as conn:  # marks every row; the digests still match the results
         conn.execute(text("UPDATE milestone_state SET first_move = 'untouched'"))
-    moved = milestones.with_columns(
+    changed = milestones.with_columns(
         pl.when(pl.col("account_id") == "a1", pl.col("milestone") == "first_login")
         .then(pl.lit(99.5))
-        .otherwise(pl.col("value"))
-        .alias("value")
+        .otherwise(pl.col("value_on_due"))
+        .alias("value_on_due")
     )
-    save_run(engine, record(D(2026, 1, 4)), accounts, moved)  # a re-run with one new value
+    save_run(engine, record(D(2026, 1, 4)), accounts, changed)  # a re-run with one new value
     with engine.connect() as conn:
         rewritten = conn.execute(
             text(
-                "SELECT account_id, milestone, value FROM milestone_state"
+                "SELECT account_id, milestone, value_on_due FROM milestone_state"
                 " WHERE first_move IS DISTINCT FROM 'untouched'"
             )
         ).all()
@@ -131,9 +131,17 @@ def test_a_row_where_only_moving_columns_changed_gets_only_those(stores: Stores,
         conn.execute(text("UPDATE milestone_state SET first_move = 'untouched'"))
         conn.execute(text("UPDATE account_state SET name = 'untouched'"))
     later_accounts = accounts.with_columns(
-        pl.lit(D(2026, 1, 5)).alias("as_of"), pl.col("day_of_journey") + 1
+        pl.lit(D(2026, 1, 5)).alias("as_of"),
+        pl.col("day_of_journey") + 1,
+        pl.col("lag_days") + 1,
+        pl.lit(D(2026, 1, 5)).alias("last_activity"),
+        pl.col("reasons").list.concat(pl.lit(["a day later"])),
     )
-    later_milestones = milestones.with_columns(pl.col("days_late") + 1)
+    later_milestones = milestones.with_columns(
+        pl.col("days_late") + 1,
+        pl.col("value").fill_null(0) + 1,
+        pl.lit("m=1").alias("metric_values"),
+    )
     changes = save_run(engine, record(D(2026, 1, 5)), later_accounts, later_milestones)
     assert changes == 0
     stored_accounts, stored_milestones = load_current(engine)
