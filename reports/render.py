@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from reports.briefs import AccountBrief, brief_slug
 from reports.export import atomic_write
 from reports.rollup import ManagerRollup
 from reports.schema import STATUSES
 from reports.views import DORMANT_AFTER_DAYS, CsmReport
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 #: Sub-folder of the report folder that holds the briefs (links are relative to it).
 BRIEFS_DIR = "briefs"
@@ -76,7 +77,10 @@ def plural(n: int | None, word: str) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The jinja2 environment of every report template."""
+    """The jinja2 environment of every report template (jinja2 is imported here, on first use:
+    commands that render nothing, such as the nightly `journey run`, start faster)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("reports", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),

@@ -1,9 +1,10 @@
 """Schema migrations (alembic, in journey/store/migrations), applied by `make_engine`.
 
-`upgrade(engine)` is cheap when the schema is at head (one SELECT), so every command can call
-it. When it is not, it upgrades in one transaction while holding a lock, so two processes that
-start together on a new database do not both create the tables: on PostgreSQL a transaction
-advisory lock, on SQLite an flock next to the database file.
+`upgrade(engine)` is cheap when the schema is at head (one SELECT; alembic is not even
+imported, as the newest revision shipped is the highest numbered file in migrations/versions),
+so every command can call it. When it is not, it upgrades in one transaction while holding a
+lock, so two processes that start together on a new database do not both create the tables:
+on PostgreSQL a transaction advisory lock, on SQLite an flock next to the database file.
 
 A database created by a journey from before migrations (tables, no `alembic_version`) is
 adopted: the missing tables are created and it is stamped with the newest revision.
@@ -17,18 +18,21 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger("journey")
 # alembic narrates every connection at INFO; journey says what it did in one line instead.
@@ -41,6 +45,8 @@ MIGRATION_KEY = 0x4A4D4947  # "JMIG"
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     """An alembic configuration for journey's migrations, optionally bound to a connection."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -48,14 +54,31 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 
 
 def head_revision() -> str | None:
-    """The newest migration shipped with this journey."""
+    """The newest migration shipped with this journey, as alembic reads the scripts."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@cache
+def shipped_head() -> str | None:
+    """The newest migration shipped, from the file names alone: revisions are numbered in
+    order (`new_revision`), each file named after its number. Equals `head_revision()`."""
+    numbers = [
+        m.group(1)
+        for path in (MIGRATIONS / "versions").glob("*.py")
+        if (m := re.fullmatch(r"(\d{4})_\w+\.py", path.name))
+    ]
+    return max(numbers, default=None)
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None for an empty or pre-migration database)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:  # no such table: nothing is stamped
+            return None
 
 
 @contextmanager
@@ -73,7 +96,7 @@ def sqlite_file_lock(engine: Engine) -> Iterator[None]:
 
 def upgrade(engine: Engine) -> None:
     """Bring the database schema to the newest migration (a no-op when it is there)."""
-    head = head_revision()
+    head = shipped_head()
     # On SQLite the first connection to a new file switches it to WAL, which fails at once
     # ("database is locked") while another process does the same: hold the lock from it on.
     with sqlite_file_lock(engine):
@@ -86,6 +109,9 @@ def upgrade(engine: Engine) -> None:
 
 
 def _upgrade(engine: Engine) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(0, :key)"), {"key": MIGRATION_KEY})
@@ -101,6 +127,8 @@ def _upgrade(engine: Engine) -> None:
 
 def new_revision(message: str) -> None:
     """Autogenerate the next migration: what the models have that the migrations lack."""
+    from alembic import command
+
     head = head_revision()
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite:///{folder}/schema.db")

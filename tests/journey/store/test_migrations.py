@@ -23,7 +23,13 @@ from store_support import snapshot
 
 from journey.store import RunRecordIn, save_run
 from journey.store.engine import make_engine
-from journey.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from journey.store.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    shipped_head,
+    upgrade,
+)
 
 
 def empty_database(backend: str, tmp_path: Path) -> str:
@@ -37,6 +43,10 @@ def migrated(url: str) -> Engine:
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
     return engine
+
+
+def test_the_head_read_from_file_names_is_alembics_head():
+    assert shipped_head() == head_revision() is not None
 
 
 def test_upgrade_head_on_an_empty_database_yields_exactly_the_models(backend: str, tmp_path: Path):
