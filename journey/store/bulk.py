@@ -62,7 +62,7 @@ def stored_form(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
     typed = frame.select(c.name for c in columns).with_columns(
         pl.col(pl.Date).dt.to_string(DATE_FORMAT),
         pl.col(pl.Boolean).cast(pl.Int64),
-        *[_json_lists(frame[c.name]) for c in columns if c.name in LIST_COLUMNS],
+        *[_json_list(c.name) for c in columns if c.name in LIST_COLUMNS],
     )
     return typed.cast({c.name: _stored_dtype(c) for c in columns})
 
@@ -75,19 +75,12 @@ def _stored_dtype(column: Column[Any]) -> pl.DataType:
     return pl.String()  # text, JSON lists, dates
 
 
-def _json_lists(lists: pl.Series) -> pl.Series:
-    """Each list as JSON text (null as "[]"), encoded once per distinct list: few are distinct."""
-    distinct = lists.unique()
-    encoded = pl.DataFrame(
-        {
-            "list": distinct,
-            "json": [json.dumps(v or [], ensure_ascii=False) for v in distinct.to_list()],
-        }
-    )
-    joined = lists.to_frame("list").join(
-        encoded, on="list", how="left", nulls_equal=True, maintain_order="left"
-    )
-    return joined["json"].alias(lists.name)
+def _json_list(name: str) -> pl.Expr:
+    """Each list of the column as compact JSON text (null as "[]"), encoded by polars: the
+    column wrapped in a struct encodes as `{"<name>":[...]}`, which is cut down to the list."""
+    listed = pl.col(name).fill_null(pl.lit([], pl.List(pl.String)))
+    wrapped = pl.struct(listed).struct.json_encode()
+    return wrapped.str.slice(len(json.dumps(name)) + 2).str.head(-1).alias(name)
 
 
 def read_rows(

@@ -64,6 +64,16 @@ def test_reading_in_chunks_reads_every_row_once(
     assert whole["digest"].null_count() == 0
 
 
+def test_lists_are_stored_as_the_json_python_writes_compactly():
+    awkward = ['say "hi"', "back\\slash", "new\nline\ttab\x01", "café ☃ \u2028", ""]
+    lists = [awkward, [], None, ["one"]]
+    accounts = pl.DataFrame({"account_id": ["a", "b", "c", "d"], "reasons": lists})
+    stored = bulk.stored_form(accounts, ACCOUNTS_TABLE)["reasons"].to_list()
+    compact = (",", ":")
+    assert stored == [json.dumps(v or [], ensure_ascii=False, separators=compact) for v in lists]
+    assert [json.loads(text) for text in stored] == [awkward, [], [], ["one"]]
+
+
 def with_digests(frame: pl.DataFrame) -> pl.DataFrame:
     stored = bulk.stored_form(frame, MILESTONES_TABLE)
     return stored.with_columns(digests(stored, MILESTONES_TABLE))
@@ -86,6 +96,7 @@ def test_the_stored_form_does_not_depend_on_the_inputs_types(night: Night):
     )
     stored = bulk.stored_form(accounts, ACCOUNTS_TABLE)
     assert stored["reasons"].to_list() == [
-        json.dumps(v or [], ensure_ascii=False) for v in accounts["reasons"].to_list()
+        json.dumps(v or [], ensure_ascii=False, separators=(",", ":"))
+        for v in accounts["reasons"].to_list()
     ]
     assert stored["start_date"][0] == "2026-01-01"
