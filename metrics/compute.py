@@ -391,13 +391,17 @@ def metric_values(
     grid: pl.LazyFrame,
     sources: dict[str, pl.LazyFrame],
     metrics: dict[str, Metric],
+    *,
+    activity: str | None = None,
 ) -> pl.LazyFrame:
     """`grid` (from `day_grid`) with one Float64 column per metric: its value on that day.
 
     `sources` maps a source name (`events`, `daily`) to rows with `account_id` and `day`
-    already restricted to each account's start_date..as_of.
+    already restricted to each account's start_date..as_of. With `activity` (a source name),
+    also `last_active`: the latest day up to that day with a row of that source (null before
+    the first), found from the rows' grid rows without a join.
     """
-    if not metrics:
+    if not metrics and activity is None:
         return grid
     days = pl.len().cast(pl.Int64)
     index = (
@@ -415,8 +419,22 @@ def metric_values(
         .collect()
     )
     tagged = {name: journey_rows(rows, index.lazy()) for name, rows in sources.items()}
-    values, _ = grid_values(index, compact_sources(tagged, metrics), metrics)
-    values = values.select(ACCOUNT, DAY, *metrics)
+    compacted = compact_sources(tagged, metrics)
+    values, _ = grid_values(index, compacted, metrics)
+    kept = [ACCOUNT, DAY, *metrics]
+    if activity is not None:
+        size: int = index.select(pl.col(END).max().fill_null(0)).item()  # the grid's rows
+        active = _dense(compacted[activity].select(ROW), size, "__active")
+        # The latest active grid row so far; it is this account's if not before its first row
+        # (rows run account by account, so no group is needed).
+        latest = pl.when(pl.col("__active") > 0).then(pl.col(ROW)).forward_fill()
+        ago = pl.duration(days=pl.col(ROW).cast(pl.Int64) - latest.cast(pl.Int64))
+        last = pl.when(latest >= pl.col(OFFSET)).then(pl.col(DAY) - ago)
+        values = pl.concat([values, active], how="horizontal").with_columns(
+            last.alias("last_active")
+        )
+        kept.append("last_active")
+    values = values.select(kept)
     return grid.join(values, on=[ACCOUNT, DAY], how="left", maintain_order="left")
 
 

@@ -45,16 +45,6 @@ def _usage(config: Config, known: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     return {name: clean for name, (clean, _) in conformed_usage(config, known).items()}
 
 
-def with_last_active(grid: pl.LazyFrame, usage: pl.LazyFrame) -> pl.LazyFrame:
-    """Add `last_active`: the latest day up to each grid day with any usage row."""
-    active = usage.select("account_id", "day").unique().with_columns(last_active=pl.col("day"))
-    return (
-        grid.join(active, on=["account_id", "day"], how="left")
-        .sort("account_id", "day")
-        .with_columns(pl.col("last_active").forward_fill().over("account_id"))
-    )
-
-
 def newest_usage_day(config: Config) -> dt.date | None:
     """The newest day with usage data (the default as-of of the risk commands)."""
     known = scan(config.settings.sources.accounts, config.root, "accounts").select(
@@ -79,9 +69,8 @@ def load_history(config: Config, until: dt.date) -> History:
     known = accounts.lazy().select("account_id")
     usage = _usage(config, known)
     windowed = {name: within_journey(f, started, until).cache() for name, f in usage.items()}
-    values = metric_values(day_grid(started, until), windowed, config.metrics)
-    activity = windowed.get("events", windowed.get("daily"))
-    grid = with_last_active(values, activity) if activity is not None else values
+    activity = next((name for name in ("events", "daily") if name in windowed), None)
+    grid = metric_values(day_grid(started, until), windowed, config.metrics, activity=activity)
     try:
         started_df, grid_df = pl.collect_all([started, grid])
     except pl.exceptions.PolarsError as exc:

@@ -67,10 +67,11 @@ def _oracle(
                     row[name] = float(sum(e[4] for e in hits if e[4] is not None))
                 else:
                     row[name] = float(len({e[3] for e in hits if e[3] is not None}))
+            row["last_active"] = max((e[1] for e in mine), default=None)
             rows.append(row)
             day += dt.timedelta(days=1)
     schema = {"account_id": pl.String, "day": pl.Date} | dict.fromkeys(METRICS, pl.Float64)
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return pl.DataFrame(rows, schema=schema | {"last_active": pl.Date}, orient="row")
 
 
 @settings(max_examples=60, deadline=None)
@@ -100,13 +101,18 @@ def test_values_equal_a_brute_force_recount(offsets: list[int], raw: list[tuple]
     in_journey = frame.join(accounts, on="account_id").filter(
         (pl.col("day") >= pl.col("start_date")) & (pl.col("day") <= AS_OF)
     )
-    values = metric_values(day_grid(accounts, AS_OF), {"events": in_journey}, METRICS).collect()
+    grid = day_grid(accounts, AS_OF)
+    values = metric_values(grid, {"events": in_journey}, METRICS, activity="events").collect()
     expected = _oracle({a: s for a, s in starts.items() if s <= AS_OF}, events)
     assert_frame_equal(
-        values.select("account_id", "day", *METRICS).sort("account_id", "day"),
+        values.select("account_id", "day", *METRICS, "last_active").sort("account_id", "day"),
         expected,
         abs_tol=1e-9,
     )
+    # Without `activity`, the same values and no last_active.
+    plain = metric_values(grid, {"events": in_journey}, METRICS).collect()
+    assert plain.columns == [*grid.collect_schema().names(), *METRICS]
+    assert_frame_equal(plain, values.drop("last_active"))
 
 
 def test_a_value_seen_in_two_accounts_counts_in_each():
