@@ -38,6 +38,7 @@ from metrics.compute import (
     OFFSET,
     ROW,
     account_index,
+    activity_source,
     compact_sources,
     grid_rows,
     grid_values,
@@ -354,7 +355,7 @@ def _activity(
     """(account_id, last_activity): the latest usage day within the journey window; from
     events if configured, else daily rows; after an incremental run's new days, the carried
     one."""
-    source = "events" if "events" in windowed else "daily" if "daily" in windowed else None
+    source = activity_source(windowed)
     if source is None:
         activity = pl.LazyFrame(schema={"account_id": pl.String, "last_activity": pl.Date})
     else:

@@ -24,6 +24,7 @@ no per-account window expressions:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import numpy as np
 import polars as pl
@@ -436,6 +437,12 @@ def metric_values(
         kept.append("last_active")
     values = values.select(kept)
     return grid.join(values, on=[ACCOUNT, DAY], how="left", maintain_order="left")
+
+
+def activity_source(sources: Collection[str]) -> str | None:
+    """The source whose rows count as an account's activity: events if configured, else
+    daily rows (None with neither)."""
+    return next((name for name in ("events", "daily") if name in sources), None)
 
 
 def last_activity(rows: pl.LazyFrame, index: pl.LazyFrame) -> pl.LazyFrame:

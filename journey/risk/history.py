@@ -21,7 +21,7 @@ import polars as pl
 from journey.config import Config
 from journey.evaluate import conformed_usage
 from metrics.accounts import conform_accounts
-from metrics.compute import day_grid, metric_values
+from metrics.compute import activity_source, day_grid, metric_values
 from metrics.errors import InputError
 from metrics.sources import scan
 from metrics.usage import within_journey
@@ -69,7 +69,7 @@ def load_history(config: Config, until: dt.date) -> History:
     known = accounts.lazy().select("account_id")
     usage = _usage(config, known)
     windowed = {name: within_journey(f, started, until).cache() for name, f in usage.items()}
-    activity = next((name for name in ("events", "daily") if name in windowed), None)
+    activity = activity_source(windowed)
     grid = metric_values(day_grid(started, until), windowed, config.metrics, activity=activity)
     try:
         started_df, grid_df = pl.collect_all([started, grid])
