@@ -15,6 +15,7 @@ from store_support import snapshot
 
 from journey.store import load_current, save_run, writes
 from journey.store.bulk import LIST_COLUMNS
+from journey.store.current import MOVING
 from journey.store.writes import RunRecordIn, latest_run, previous_statuses
 
 Night = Callable[..., tuple[pl.DataFrame, pl.DataFrame]]
@@ -172,6 +173,36 @@ def test_rows_from_before_digests_are_rewritten(stores: Stores, night: Night):
             )
         ).scalars()
         assert list(unknown) == [0, 0]
+
+
+def test_rows_without_a_moving_digest_get_their_moving_columns_rewritten(
+    stores: Stores, night: Night
+):
+    (engine,) = stores(1)
+    accounts, milestones = night(D(2026, 1, 4))
+    save_run(engine, record(D(2026, 1, 4)), accounts, milestones)
+    with engine.begin() as conn:  # what migration 0003 adds to a store: no moving digests
+        conn.execute(text("UPDATE milestone_state SET moving_digest = NULL, value = -1"))
+        conn.execute(text("UPDATE account_state SET moving_digest = NULL, lag_days = -1"))
+    # The next night, with the same results: nothing tracked changed.
+    assert save_run(engine, record(D(2026, 1, 5)), accounts, milestones) == 0
+    stored_accounts, stored_milestones = load_current(engine)
+    assert_frame_equal(stored_accounts, as_stored(accounts).sort("account_id"))
+    assert_frame_equal(stored_milestones, milestones.sort("account_id", "position"))
+    with engine.connect() as conn:
+        unknown = conn.execute(
+            text(
+                "SELECT count(*) FROM milestone_state WHERE moving_digest IS NULL"
+                " UNION ALL SELECT count(*) FROM account_state WHERE moving_digest IS NULL"
+            )
+        ).scalars()
+        assert list(unknown) == [0, 0]
+
+
+def test_moving_columns_are_never_tracked():
+    """Rows where only moving columns changed skip the history comparison (`touched`)."""
+    for table, moving in MOVING.items():
+        assert not set(moving) & set(writes.TRACKED[table]), table
 
 
 def test_after_an_older_date_is_rerun_with_new_inputs_a_new_night_compares_with_the_newest(
