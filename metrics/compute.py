@@ -247,23 +247,40 @@ def _distinct_live(seen: pl.LazyFrame, numbers: pl.LazyFrame, window: int | None
     )
 
 
+#: A distinct metric's appearances (`_distinct_seen`), by what they depend on: the source,
+#: the column and the `where` (metrics alike in all three share them when nothing is carried).
+_Seen = dict[tuple[str, str, str | None], tuple[pl.LazyFrame, pl.LazyFrame]]
+
+
 def _changes(
     rows: pl.LazyFrame,
     name: str,
     metric: Metric,
     carried: pl.LazyFrame | None,
     row_ends: pl.Series,
+    shared: _Seen,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
     """One metric's changes over compact rows, sparse: (__r) rows that each add 1, or
     (__r, __change) rows that each add their change; windows of count/sum come later.
 
     Also, for a distinct metric, its live values (`_distinct_live`) for the next run's state.
+    `shared` keeps distinct metrics' appearances for others that count the same values (e.g.
+    weekly and monthly active users): sorting them is the largest cost of such a metric.
     """
     if metric.where is not None:
         rows = rows.filter(pl.col(_where(name)))
     if isinstance(metric, DistinctMetric):
-        seen, numbers = _distinct_seen(rows, metric.distinct, carried, row_ends)
-        seen = seen.cache()
+        where = None if metric.where is None else repr(metric.where)
+        key = (metric.source, metric.distinct, where)
+        if carried is not None:
+            seen, numbers = _distinct_seen(rows, metric.distinct, carried, row_ends)
+            seen = seen.cache()
+        elif key in shared:
+            seen, numbers = shared[key]
+        else:
+            seen, numbers = _distinct_seen(rows, metric.distinct, None, row_ends)
+            seen = seen.cache()
+            shared[key] = (seen, numbers)
         return _distinct_changes(seen, metric.window_days), _distinct_live(
             seen, numbers, metric.window_days
         )
@@ -359,9 +376,10 @@ def grid_values(
     live: dict[str, pl.LazyFrame] = {}
     ends = row_ends(index)
     dense = []
+    shared: _Seen = {}
     for name, metric in metrics.items():
         changes, metric_live = _changes(
-            sources[metric.source], name, metric, carried.get(name), ends
+            sources[metric.source], name, metric, carried.get(name), ends, shared
         )
         dense.append(_dense(changes, len(ends), name))
         if metric_live is not None:
@@ -399,8 +417,8 @@ def metric_values(
 
     `sources` maps a source name (`events`, `daily`) to rows with `account_id` and `day`
     already restricted to each account's start_date..as_of. With `activity` (a source name),
-    also `last_active`: the latest day up to that day with a row of that source (null before
-    the first), found from the rows' grid rows without a join.
+    also `last_active` (see `daily_values`). For many accounts, `daily_values` does the same
+    without the joins on account_id.
     """
     if not metrics and activity is None:
         return grid
@@ -419,10 +437,32 @@ def metric_values(
         )
         .collect()
     )
-    tagged = {name: journey_rows(rows, index.lazy()) for name, rows in sources.items()}
-    compacted = compact_sources(tagged, metrics)
+    placed = index.lazy().select(ACCOUNT, FIRST, OFFSET, END)
+    tagged = {name: rows.join(placed, on=ACCOUNT) for name, rows in sources.items()}
+    values = daily_values(index, tagged, metrics, activity=activity)
+    kept = [ACCOUNT, DAY, *metrics] + (["last_active"] if activity is not None else [])
+    return grid.join(values.select(kept), on=[ACCOUNT, DAY], how="left", maintain_order="left")
+
+
+def daily_values(
+    index: pl.DataFrame,
+    sources: dict[str, pl.LazyFrame],
+    metrics: dict[str, Metric],
+    *,
+    activity: str | None = None,
+) -> pl.LazyFrame:
+    """Every account's metric values on each day of its grid: (account_id, start_date, day,
+    one Float64 per metric), in (account, day) order.
+
+    `index` is an `account_index`; `sources` maps a source name to usage rows that carry
+    their account's `__first`, `__offset` and `__end` (`grid_rows`: rows of other days or
+    accounts are left out). With `activity` (a source name), also `last_active`: the latest
+    day up to that day with a row of that source (null before the first), found from the
+    rows' grid rows without a join.
+    """
+    compacted = compact_sources({name: place_rows(rows) for name, rows in sources.items()}, metrics)
     values, _ = grid_values(index, compacted, metrics)
-    kept = [ACCOUNT, DAY, *metrics]
+    kept = [ACCOUNT, "start_date", DAY, *metrics]
     if activity is not None:
         size: int = index.select(pl.col(END).max().fill_null(0)).item()  # the grid's rows
         active = _dense(compacted[activity].select(ROW), size, "__active")
@@ -435,8 +475,7 @@ def metric_values(
             last.alias("last_active")
         )
         kept.append("last_active")
-    values = values.select(kept)
-    return grid.join(values, on=[ACCOUNT, DAY], how="left", maintain_order="left")
+    return values.select(kept)
 
 
 def activity_source(sources: Collection[str]) -> str | None:

@@ -19,12 +19,19 @@ from dataclasses import dataclass
 import polars as pl
 
 from journey.config import Config
-from journey.evaluate import conformed_usage
+from journey.evaluate import ENGINE, conformed_usage
 from metrics.accounts import conform_accounts
-from metrics.compute import activity_source, day_grid, metric_values
+from metrics.compute import (
+    ACCOUNT,
+    END,
+    FIRST,
+    OFFSET,
+    account_index,
+    activity_source,
+    daily_values,
+)
 from metrics.errors import InputError
 from metrics.sources import scan
-from metrics.usage import within_journey
 from segments.rules import assign_segments
 
 #: Columns of `History.accounts` besides the account source's own attributes.
@@ -37,7 +44,9 @@ class History:
 
     until: dt.date
     accounts: pl.DataFrame  # one row per started account with a journey
-    grid: pl.DataFrame  # account_id, start_date, day, one Float64 per metric, last_active
+    # account_id, start_date, day, one Float64 per metric, last_active: each account's days
+    # from start_date through `until`, one row per day, in (account, day) order.
+    grid: pl.DataFrame
     metrics: tuple[str, ...]
 
 
@@ -59,20 +68,28 @@ def newest_usage_day(config: Config) -> dt.date | None:
 
 
 def load_history(config: Config, until: dt.date) -> History:
-    """Read the sources and compute every account's metric values for each day up to `until`."""
+    """Read the sources and compute every account's metric values for each day up to `until`.
+
+    The same one pass over the usage data as a full nightly evaluation (`journey.evaluate`):
+    one join of the usage rows on the accounts both checks and places them in the grid.
+    """
     sources = config.settings.sources
     accounts, _ = conform_accounts(scan(sources.accounts, config.root, "accounts"))
     assigned = assign_segments(accounts.lazy(), config.segments, config.icps)
     started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= until))
     if "arr" not in accounts.columns:
         started = started.with_columns(arr=pl.lit(None, dtype=pl.Float64))
-    known = accounts.lazy().select("account_id")
-    usage = _usage(config, known)
-    windowed = {name: within_journey(f, started, until).cache() for name, f in usage.items()}
-    activity = activity_source(windowed)
-    grid = metric_values(day_grid(started, until), windowed, config.metrics, activity=activity)
     try:
-        started_df, grid_df = pl.collect_all([started, grid])
+        started_df = started.collect()
+        index = account_index(started_df.lazy(), until).collect()
+        known = (
+            accounts.lazy()
+            .select(ACCOUNT)
+            .join(index.lazy().select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT, how="left")
+        )
+        usage = _usage(config, known)
+        grid = daily_values(index, usage, config.metrics, activity=activity_source(usage))
+        grid_df = grid.collect(engine=ENGINE)
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"input data could not be read: {first}") from exc

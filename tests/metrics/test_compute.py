@@ -126,3 +126,22 @@ def test_a_value_seen_in_two_accounts_counts_in_each():
     per_account = values.group_by("account_id").agg(pl.col("users_7d")).sort("account_id")
     expected = [1.0] * 7 + [0.0, 0.0]
     assert per_account["users_7d"].to_list() == [expected, expected]
+
+
+def test_distinct_metrics_share_appearances_only_within_one_source():
+    # Metrics counting the same column share its sorted appearances; a metric of another
+    # source (or `where`) must count its own rows all the same.
+    accounts = pl.LazyFrame({"account_id": ["a"], "start_date": [BASE]})
+    events = pl.LazyFrame(
+        {"account_id": ["a", "a"], "day": [BASE, BASE], "user_id": ["u1", "u2"], "event": ["x"] * 2}
+    )
+    daily = pl.LazyFrame({"account_id": ["a"], "day": [BASE], "user_id": ["u9"]})
+    metrics: dict[str, Metric] = {
+        "users": DistinctMetric(distinct="user_id"),
+        "users_7d": DistinctMetric(distinct="user_id", window_days=7),
+        "daily_users": DistinctMetric.model_validate({"distinct": "user_id", "from": "daily"}),
+        "login_users": DistinctMetric(distinct="user_id", where=LOGIN),
+    }
+    grid = day_grid(accounts, BASE)
+    values = metric_values(grid, {"events": events, "daily": daily}, metrics).collect()
+    assert values.select(*metrics).row(0) == (2.0, 2.0, 1.0, 0.0)
