@@ -63,40 +63,46 @@ def _days(expr: pl.Expr) -> pl.Expr:
 
 
 def metric_snapshots(history: History, days: list[dt.date]) -> pl.DataFrame:
-    """Per (account_id, as_of): each metric's level, 7-day change and days flat; activity."""
-    account, day = pl.col("account_id"), pl.col("day")
+    """Per (account_id, as_of): each metric's level, 7-day change and days flat; activity.
+
+    The grid holds each account's days from start_date on, one row per day in (account,
+    day) order, so "the same account, k days earlier" is k rows up when the account is at
+    least k days in: plain shifts and fills over the whole column, no window per account.
+    """
+    day = pl.col("day")
+    row = pl.int_range(pl.len())
+    first_row = pl.when(day == pl.col("start_date")).then(row).forward_fill()
+    journey_day = row - first_row  # days since start_date
     exprs: list[pl.Expr] = []
     for m in history.metrics:
         value = pl.col(m)
-        previous = value.shift(1).over(account)
-        changed = (previous.is_null() & (value != 0)) | (value != previous)
-        last_change = (
-            pl.when(changed.fill_null(False))
-            .then(day)
-            .otherwise(None)
-            .forward_fill()
-            .over(account)
-            .fill_null(pl.col("start_date"))
-        )
+        # A change on start_date is a value other than 0.
+        changed = pl.when(journey_day == 0).then(value != 0).otherwise(value != value.shift(1))
+        # The latest changed row so far; before the account's first row it is another's.
+        last_change = pl.when(changed).then(row).forward_fill()
         exprs += [
             value.alias(f"{m}.level"),
-            (value - value.shift(7).over(account).fill_null(0.0)).alias(f"{m}.change_7d"),
-            _days(day - last_change).alias(f"{m}.days_flat"),
+            (value - pl.when(journey_day >= 7).then(value.shift(7)).otherwise(0.0)).alias(
+                f"{m}.change_7d"
+            ),
+            (row - pl.max_horizontal(last_change, first_row))
+            .cast(pl.Float64)
+            .alias(f"{m}.days_flat"),
         ]
-    wanted = pl.DataFrame({"day": days}, schema={"day": pl.Date})
     return (
-        history.grid.sort("account_id", "day")
+        history.grid.lazy()
         .with_columns(exprs)
-        .join(wanted, on="day", how="semi")
+        .filter(day.is_in(days))
         .select(
             "account_id",
-            pl.col("day").alias("as_of"),
+            day.alias("as_of"),
             pl.when(pl.col("last_active").is_null())
             .then(_days(day - pl.col("start_date")) + 1)
             .otherwise(_days(day - pl.col("last_active")))
             .alias("days_since_activity"),
             *[pl.col(name) for name in metric_features(history.metrics)],
         )
+        .collect()
     )
 
 

@@ -125,27 +125,24 @@ def snapshot_progress(
 
     `progress_7d` is the change in progress over the 7 days before `day`.
     """
-    wanted = pl.DataFrame({"day": days}, schema={"day": pl.Date})
+    # The grid runs account by account, a row per day from start_date (History.grid): the
+    # same account 7 days earlier is 7 rows up once it is 7 days in.
+    seven_days_in = pl.col("day") - pl.col("start_date") >= pl.duration(days=7)
     frames = []
     for journey in journeys.values():
-        ids = accounts.filter(pl.col("journey") == journey.id).select("account_id")
-        rows = grid.join(ids, on="account_id", how="semi").sort("account_id", "day")
+        ids = accounts.filter(pl.col("journey") == journey.id)["account_id"]
+        rows = grid.lazy().filter(pl.col("account_id").is_in(ids.implode()))
         for i, milestone in enumerate(journey.milestones):
             progress = progress_expr(milestone.when)
+            earlier = pl.when(seven_days_in).then(progress.shift(7)).otherwise(0.0)
             frames.append(
-                rows.with_columns(progress=progress)
-                .with_columns(
-                    progress_7d=pl.col("progress")
-                    - pl.col("progress").shift(7).over("account_id").fill_null(0.0)
-                )
-                .join(wanted, on="day", how="semi")
-                .select(
+                rows.select(
                     "account_id",
                     "day",
                     pl.lit(i, dtype=pl.Int32).alias("position"),
-                    "progress",
-                    "progress_7d",
-                )
+                    progress.alias("progress"),
+                    (progress - earlier).alias("progress_7d"),
+                ).filter(pl.col("day").is_in(days))
             )
     if not frames:
         return pl.DataFrame(
@@ -157,4 +154,4 @@ def snapshot_progress(
                 "progress_7d": pl.Float64,
             }
         )
-    return pl.concat(frames, how="vertical")
+    return pl.concat(pl.collect_all(frames), how="vertical")
