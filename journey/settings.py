@@ -9,10 +9,20 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from metrics.sources import SourceSpec
 from reports.ranking import PriorityWeights
+
+
+def _polars_knows(zone: str) -> None:
+    """ValueError unless polars, which turns event times into days, has the zone too (it
+    lacks a few that zoneinfo has, such as `Factory`)."""
+    try:
+        pl.Series([0], dtype=pl.Datetime("us", "UTC")).dt.convert_time_zone(zone)
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(zone) from exc
 
 
 class _Model(BaseModel):
@@ -105,6 +115,7 @@ class Settings(_Model):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
+            _polars_knows(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(
                 f"unknown timezone {value!r}; use an IANA name such as UTC or Europe/Berlin"

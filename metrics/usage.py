@@ -20,6 +20,7 @@ from metrics.contracts import (
     require_columns,
 )
 from metrics.sources import FILE
+from metrics.timezones import local_day
 
 #: Columns of the quarantine-count frame.
 QUARANTINE_SCHEMA = {"source": pl.String, "reason": pl.String, "rows": pl.UInt32}
@@ -57,7 +58,7 @@ def event_day(timestamp: pl.Expr, source_type: pl.DataType, timezone: str) -> pl
     is the timestamp column's type in the source (a date stays that date)."""
     if source_type == pl.Date:
         return timestamp.dt.date()
-    return timestamp.dt.convert_time_zone(timezone).dt.date()
+    return local_day(timestamp, timezone)
 
 
 def split_events(

@@ -95,6 +95,13 @@ CASES = [
         "unknown timezone 'Mars/Olympus'",
     ),
     Case(
+        "timezone-polars-lacks",  # zoneinfo has `Factory`; polars, which converts times, not
+        "config/settings.yaml",
+        SETTINGS_HEAD + "timezone: Factory\n",
+        4,
+        "unknown timezone 'Factory'",
+    ),
+    Case(
         "missing-sources",
         "config/settings.yaml",
         "timezone: UTC\n",
