@@ -68,42 +68,46 @@ def metric_snapshots(history: History, days: list[dt.date]) -> pl.DataFrame:
     The grid holds each account's days from start_date on, one row per day in (account,
     day) order, so "the same account, k days earlier" is k rows up when the account is at
     least k days in: plain shifts and fills over the whole column, no window per account.
+    One metric at a time, kept to the snapshot days at once, which bounds the memory to a
+    few grid columns.
     """
     day = pl.col("day")
+    wanted = day.is_in(days)
     row = pl.int_range(pl.len())
-    first_row = pl.when(day == pl.col("start_date")).then(row).forward_fill()
-    journey_day = row - first_row  # days since start_date
-    exprs: list[pl.Expr] = []
-    for m in history.metrics:
-        value = pl.col(m)
-        # A change on start_date is a value other than 0.
-        changed = pl.when(journey_day == 0).then(value != 0).otherwise(value != value.shift(1))
-        # The latest changed row so far; before the account's first row it is another's.
-        last_change = pl.when(changed).then(row).forward_fill()
-        exprs += [
-            value.alias(f"{m}.level"),
-            (value - pl.when(journey_day >= 7).then(value.shift(7)).otherwise(0.0)).alias(
-                f"{m}.change_7d"
-            ),
-            (row - pl.max_horizontal(last_change, first_row))
-            .cast(pl.Float64)
-            .alias(f"{m}.days_flat"),
-        ]
-    return (
-        history.grid.lazy()
-        .with_columns(exprs)
-        .filter(day.is_in(days))
-        .select(
+    journey_day = (day - pl.col("start_date")).dt.total_days()
+    grid = history.grid.lazy()
+    frames = [
+        grid.filter(wanted).select(
             "account_id",
             day.alias("as_of"),
             pl.when(pl.col("last_active").is_null())
             .then(_days(day - pl.col("start_date")) + 1)
             .otherwise(_days(day - pl.col("last_active")))
             .alias("days_since_activity"),
-            *[pl.col(name) for name in metric_features(history.metrics)],
         )
-        .collect()
-    )
+    ]
+    for m in history.metrics:
+        value = pl.col(m)
+        # A change on start_date is a value other than 0.
+        changed = pl.when(journey_day == 0).then(value != 0).otherwise(value != value.shift(1))
+        # The latest changed row so far; before the account's first row it is another's.
+        last_change = pl.when(changed).then(row).forward_fill()
+        first_row = row - journey_day
+        frames.append(
+            grid.select(
+                value.alias(f"{m}.level"),
+                (value - pl.when(journey_day >= 7).then(value.shift(7)).otherwise(0.0)).alias(
+                    f"{m}.change_7d"
+                ),
+                (row - pl.max_horizontal(last_change, first_row))
+                .cast(pl.Float64)
+                .alias(f"{m}.days_flat"),
+                wanted.alias("__wanted"),
+            )
+            .filter(pl.col("__wanted"))
+            .drop("__wanted")
+        )
+    return pl.concat([frame.collect() for frame in frames], how="horizontal")
 
 
 def milestone_snapshots(
