@@ -114,14 +114,14 @@ def milestone_snapshots(
     milestones: pl.DataFrame, progress: pl.DataFrame, days: list[dt.date], horizon: int
 ) -> pl.DataFrame:
     """Per (account_id, as_of): status flags, milestone shares and the next milestone."""
-    wanted = pl.DataFrame({"as_of": days}, schema={"as_of": pl.Date})
     t = pl.col("as_of")
     achieved = pl.col("achieved_on").is_not_null() & (pl.col("achieved_on") <= t)
     open_ = ~achieved
+    # `progress` has a row for each milestone on each of `days` its account had started by.
+    started = pl.col("due_on") - pl.duration(days=pl.col("due_day")) <= t
     rows = (
-        milestones.join(wanted, how="cross")
-        .filter(pl.col("due_on") - pl.duration(days=pl.col("due_day")) <= t)  # started by t
-        .join(progress.rename({"day": "as_of"}), on=["account_id", "as_of", "position"], how="left")
+        milestones.join(progress.rename({"day": "as_of"}), on=["account_id", "position"])
+        .filter(t.is_in(days) & started)
         .with_columns(days_to_due=_days(pl.col("due_on") - t))
     )
     overdue_soon = open_ & (pl.col("overdue_from") <= t + pl.duration(days=horizon))
