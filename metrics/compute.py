@@ -3,7 +3,7 @@
 The plan works on a dense grid: one row per account per day from its start_date through
 as_of, numbered `__r` = 0, 1, 2, ... in (account, day) order, so that an account's days are
 the rows `__offset .. __end - 1`. Usage rows are tagged with their grid row once
-(`journey_rows`); from then on every metric is integer work on row numbers — no string keys,
+(`grid_rows`); from then on every metric is integer work on row numbers — no string keys,
 no per-account window expressions:
 
 - each metric becomes sparse *changes* (grid row, change), counted into one dense column per
@@ -94,17 +94,12 @@ def day_grid(accounts: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     return grid_of(account_index(accounts, as_of)).select(ACCOUNT, "start_date", DAY)
 
 
-def journey_rows(rows: pl.LazyFrame, index: pl.LazyFrame) -> pl.LazyFrame:
+def place_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Usage rows on the days of the account's grid (start_date, or the index's `__first`,
     through as_of), tagged with their grid row (`__r`) and the account's `__end`; rows of
-    other days or accounts are left out."""
-    return place_rows(rows.join(index.select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT))
-
-
-def place_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """`journey_rows` of usage rows that already carry their account's `__first`, `__offset`
-    and `__end` (null for an account outside the grid) — joined on with the accounts check,
-    which saves a second join of every usage row."""
+    other days or accounts are left out. The rows carry their account's `__first`,
+    `__offset` and `__end` (null for an account outside the grid), joined on with the
+    accounts check, which saves a second join of every usage row."""
     return grid_rows(rows).filter(pl.col(ROW).is_not_null())
 
 
@@ -128,7 +123,7 @@ def _code(column: str) -> str:
 def compact_usage(
     rows: pl.LazyFrame, metrics: dict[str, Metric], keep: tuple[str, ...] = ()
 ) -> pl.LazyFrame:
-    """Just what `metrics` need of usage rows (from `journey_rows` or `grid_rows`), in small
+    """Just what `metrics` need of usage rows (from `place_rows` or `grid_rows`), in small
     integer types, and the columns `keep` as they are.
 
     (`__r`, `__end`) as UInt32, one Boolean per metric with a `where`, the summed columns as
