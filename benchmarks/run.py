@@ -17,6 +17,11 @@ and memory grow.
 stores the day before, the file arrives, and `journey run` for the newest day continues
 incrementally from the stored state; it prints the incremental run's time against a full run
 of the same day (target: under 10%) and checks that both store identical results.
+
+`--early-warning` runs journey with the learned early warning on (settings `risk:`, as the
+example config has it), as a real nightly `journey run` does. The peer computes the rules
+only, so with it the full-run ratio is not like for like; it is there to measure the real
+nightly cost (with `--incremental`).
 """
 
 from __future__ import annotations
@@ -71,7 +76,9 @@ def _worker(kind: str, *args: str) -> list[str]:
     return [sys.executable, str(HERE / "run.py"), "--worker", kind, *args]
 
 
-def journey_run(project: Path, as_of: dt.date, full: bool = True) -> None:
+def journey_run(
+    project: Path, as_of: dt.date, full: bool = True, early_warning: bool = False
+) -> None:
     """What `journey run --as-of AS_OF [--full]` does, without the CLI's argument parsing."""
     from journey.config import load_config
     from journey.nightly import run_nightly
@@ -79,11 +86,30 @@ def journey_run(project: Path, as_of: dt.date, full: bool = True) -> None:
 
     config = load_config(project / "config")
     engine = make_engine(database_url(config.settings.database, config.root))
-    # The peer computes the rules only, so the learned early warning is left out here.
-    outcome = run_nightly(config, engine, as_of, early_warning=False, full=full)
+    # The peer computes the rules only, so the learned early warning is left out unless asked.
+    outcome = run_nightly(config, engine, as_of, early_warning=early_warning, full=full)
+    warned = [note for note in outcome.warnings if note.startswith("early warning")]
     print(
-        json.dumps({"accounts": outcome.evaluation.accounts.height, "why_full": outcome.why_full})
+        json.dumps(
+            {
+                "accounts": outcome.evaluation.accounts.height,
+                "why_full": outcome.why_full,
+                "early_warning": warned[0] if warned else None,
+            }
+        )
     )
+
+
+def _journey(project: Path, as_of: dt.date, mode: str, early_warning: bool) -> Measured:
+    """One `journey run` in its own process; `mode` is `full` or `auto` (incremental if it
+    can be). With the early warning on, it must have run, not been skipped."""
+    extra = ["early-warning"] if early_warning else []
+    measured = measure(_worker("journey", str(project), as_of.isoformat(), mode, *extra))
+    if early_warning:
+        note = json.loads(measured.output)["early_warning"]
+        if note is None or "skipped" in note:
+            raise SystemExit(f"the early warning did not run on {as_of}: {note}")
+    return measured
 
 
 def journey_export(project: Path, out: Path) -> None:
@@ -146,10 +172,10 @@ class Comparison:
     detail: str
 
 
-def compare(project: Path, as_of: dt.date) -> Comparison:
+def compare(project: Path, as_of: dt.date, early_warning: bool = False) -> Comparison:
     """One full journey run and one peer run on `project`, and the check of their results."""
     _fresh_store(project)
-    ours = measure(_worker("journey", str(project), as_of.isoformat()))
+    ours = _journey(project, as_of, "full", early_warning)
     exported, peer_out = project / "journey-export.parquet", project / "peer.parquet"
     measure(_worker("export", str(project), str(exported)))
     peer = measure(_worker("peer", str(project), as_of.isoformat(), str(peer_out)))
@@ -167,7 +193,7 @@ class Incremental:
     detail: str
 
 
-def incremental(project: Path, as_of: dt.date) -> Incremental:
+def incremental(project: Path, as_of: dt.date, early_warning: bool = False) -> Incremental:
     """The nightly case: as_of's file arrives after the run of the day before."""
     newest = sorted(project.glob(f"data/events/**/{as_of.isoformat()}.parquet"))
     if len(newest) != 1:
@@ -177,17 +203,17 @@ def incremental(project: Path, as_of: dt.date) -> Incremental:
     _fresh_store(project)
     os.replace(newest[0], held)
     try:
-        before = measure(_worker("journey", str(project), day_before.isoformat(), "full"))
+        before = _journey(project, day_before, "full", early_warning)
     finally:
         os.replace(held, newest[0])
-    inc = measure(_worker("journey", str(project), as_of.isoformat(), "auto"))
+    inc = _journey(project, as_of, "auto", early_warning)
     why = json.loads(inc.output)["why_full"]
     if why is not None:
         raise SystemExit(f"the run of {as_of} was not incremental: {why}")
     inc_out, full_out = project / "journey-incremental.parquet", project / "journey-full.parquet"
     measure(_worker("export", str(project), str(inc_out)))
     _fresh_store(project)
-    full = measure(_worker("journey", str(project), as_of.isoformat(), "full"))
+    full = _journey(project, as_of, "full", early_warning)
     measure(_worker("export", str(project), str(full_out)))
     identical, detail = same_results(inc_out, full_out)
     return Incremental(before, inc, full, identical, detail)
@@ -248,6 +274,8 @@ def report(c: Comparison) -> None:
 
 def run_main(args: argparse.Namespace) -> int:
     print(f"machine: {machine()}")
+    if args.early_warning:
+        print("journey runs with the learned early warning on; the peer computes rules only")
     sizes = (
         [(args.accounts // 4, args.events // 4), (args.accounts // 2, args.events // 2)]
         if args.scaling
@@ -256,14 +284,14 @@ def run_main(args: argparse.Namespace) -> int:
     if args.incremental:
         project = ensure_data(args.data, args.accounts, args.events)
         print(f"\n{args.accounts:,} accounts, {args.events:,} events, one new day ({AS_OF}):")
-        nightly = incremental(project, AS_OF)
+        nightly = incremental(project, AS_OF, args.early_warning)
         report_incremental(nightly)
         return 0 if nightly.identical else 1
     results = []
     for accounts, events in sizes:
         project = ensure_data(args.data, accounts, events)
         print(f"\n{accounts:,} accounts, {events:,} events (as_of {AS_OF}):")
-        result = compare(project, AS_OF)
+        result = compare(project, AS_OF, args.early_warning)
         report(result)
         results.append(result)
     if args.scaling:
@@ -282,8 +310,13 @@ def run_main(args: argparse.Namespace) -> int:
 
 
 def worker_main(kind: str, rest: list[str]) -> None:
-    if kind == "journey":
-        journey_run(Path(rest[0]), dt.date.fromisoformat(rest[1]), full=rest[2:] != ["auto"])
+    if kind == "journey":  # PROJECT AS_OF full|auto [early-warning]
+        journey_run(
+            Path(rest[0]),
+            dt.date.fromisoformat(rest[1]),
+            full=rest[2] != "auto",
+            early_warning=rest[3:] == ["early-warning"],
+        )
     elif kind == "export":
         journey_export(Path(rest[0]), Path(rest[1]))
     elif kind == "peer":
@@ -308,6 +341,12 @@ def main() -> None:
         "--incremental",
         action="store_true",
         help="Measure an incremental nightly run (one new day) against a full run.",
+    )
+    parser.add_argument(
+        "--early-warning",
+        action="store_true",
+        help="Run journey with the learned early warning on, as a real nightly run does "
+        "(the peer computes the rules only).",
     )
     sys.path.insert(0, str(HERE))
     sys.exit(run_main(parser.parse_args()))
