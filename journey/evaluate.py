@@ -33,9 +33,6 @@ from journey.usage_read import UsageRead, read_usage
 from metrics.accounts import conform_accounts
 from metrics.compute import (
     DAY,
-    END,
-    FIRST,
-    OFFSET,
     ROW,
     account_index,
     activity_source,
@@ -43,6 +40,7 @@ from metrics.compute import (
     grid_rows,
     grid_values,
     last_activity,
+    placed_accounts,
 )
 from metrics.contracts import Quarantine
 from metrics.definitions import Metric, value_column
@@ -206,11 +204,7 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
     index = index_df.lazy()
     # Every account, with where its days lie in the grid (null if it has none): one join of
     # the usage rows both checks their account and places them (`grid_rows`).
-    known = (
-        accounts.lazy()
-        .select("account_id")
-        .join(index.select("account_id", FIRST, OFFSET, END), on="account_id", how="left")
-    )
+    known = placed_accounts(accounts.lazy(), index)
     reads = read_usage(config, known, started_lazy, as_of, prior)
     for name, read in reads.items():
         files += resolve_files(getattr(sources, name), config.root, name)

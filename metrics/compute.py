@@ -63,6 +63,15 @@ def account_index(
     )
 
 
+def placed_accounts(accounts: pl.LazyFrame, index: pl.LazyFrame) -> pl.LazyFrame:
+    """Every account id of `accounts`, with where its days lie in the grid of `index` (an
+    `account_index`; null for an account outside it): the known accounts that the usage rows
+    are checked against, so that the one join also places them (`grid_rows`)."""
+    return accounts.select(ACCOUNT).join(
+        index.select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT, how="left"
+    )
+
+
 def day_of_row(row: pl.Expr) -> pl.Expr:
     """The day of grid row `row`, on a frame with the account's `__first` and `__offset`."""
     return pl.col(FIRST) + pl.duration(days=row - pl.col(OFFSET))

@@ -24,7 +24,7 @@ import datetime as dt
 
 import polars as pl
 
-from journey.risk.history import History
+from journey.risk.history import History, days_earlier, days_in
 
 #: Account-level categorical features (encoded as codes by `journey.risk.model`).
 CATEGORICAL = ("segment", "journey")
@@ -74,7 +74,8 @@ def metric_snapshots(history: History, days: list[dt.date]) -> pl.DataFrame:
     day = pl.col("day")
     wanted = day.is_in(days)
     row = pl.int_range(pl.len())
-    journey_day = (day - pl.col("start_date")).dt.total_days()
+    journey_day = days_in()
+    first_row = row - journey_day
     grid = history.grid.lazy()
     frames = [
         grid.filter(wanted).select(
@@ -92,13 +93,10 @@ def metric_snapshots(history: History, days: list[dt.date]) -> pl.DataFrame:
         changed = pl.when(journey_day == 0).then(value != 0).otherwise(value != value.shift(1))
         # The latest changed row so far; before the account's first row it is another's.
         last_change = pl.when(changed).then(row).forward_fill()
-        first_row = row - journey_day
         frames.append(
             grid.select(
                 value.alias(f"{m}.level"),
-                (value - pl.when(journey_day >= 7).then(value.shift(7)).otherwise(0.0)).alias(
-                    f"{m}.change_7d"
-                ),
+                (value - days_earlier(value, 7)).alias(f"{m}.change_7d"),
                 (row - pl.max_horizontal(last_change, first_row))
                 .cast(pl.Float64)
                 .alias(f"{m}.days_flat"),

@@ -21,15 +21,7 @@ import polars as pl
 from journey.config import Config
 from journey.evaluate import ENGINE, conformed_usage
 from metrics.accounts import conform_accounts
-from metrics.compute import (
-    ACCOUNT,
-    END,
-    FIRST,
-    OFFSET,
-    account_index,
-    activity_source,
-    daily_values,
-)
+from metrics.compute import account_index, activity_source, daily_values, placed_accounts
 from metrics.errors import InputError
 from metrics.sources import scan
 from segments.rules import assign_segments
@@ -48,6 +40,18 @@ class History:
     # from start_date through `until`, one row per day, in (account, day) order.
     grid: pl.DataFrame
     metrics: tuple[str, ...]
+
+
+def days_in() -> pl.Expr:
+    """On `History.grid` rows: how many days the account is past its start_date."""
+    return (pl.col("day") - pl.col("start_date")).dt.total_days()
+
+
+def days_earlier(value: pl.Expr, days: int) -> pl.Expr:
+    """On `History.grid` rows: `value` `days` days earlier in the same account, 0.0 before
+    its start_date. The grid runs account by account, a row per day, so that is `days` rows
+    up once the account is that many days in: a plain shift, no window per account."""
+    return pl.when(days_in() >= days).then(value.shift(days)).otherwise(0.0)
 
 
 def _usage(config: Config, known: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
@@ -82,12 +86,7 @@ def load_history(config: Config, until: dt.date) -> History:
     try:
         started_df = started.collect()
         index = account_index(started_df.lazy(), until).collect()
-        known = (
-            accounts.lazy()
-            .select(ACCOUNT)
-            .join(index.lazy().select(ACCOUNT, FIRST, OFFSET, END), on=ACCOUNT, how="left")
-        )
-        usage = _usage(config, known)
+        usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
         grid = daily_values(index, usage, config.metrics, activity=activity_source(usage))
         grid_df = grid.collect(engine=ENGINE)
     except pl.exceptions.PolarsError as exc:

@@ -20,6 +20,7 @@ import datetime as dt
 import polars as pl
 
 from journey.journeys import Journey
+from journey.risk.history import days_earlier
 from segments.conditions import AllOf, AnyOf, Comparison, Condition, to_expr
 
 #: Columns of `milestone_table`.
@@ -125,23 +126,19 @@ def snapshot_progress(
 
     `progress_7d` is the change in progress over the 7 days before `day`.
     """
-    # The grid runs account by account, a row per day from start_date (History.grid): the
-    # same account 7 days earlier is 7 rows up once it is 7 days in.
-    seven_days_in = pl.col("day") - pl.col("start_date") >= pl.duration(days=7)
     frames = []
     for journey in journeys.values():
         ids = accounts.filter(pl.col("journey") == journey.id)["account_id"]
         rows = grid.lazy().filter(pl.col("account_id").is_in(ids.implode()))
         for i, milestone in enumerate(journey.milestones):
             progress = progress_expr(milestone.when)
-            earlier = pl.when(seven_days_in).then(progress.shift(7)).otherwise(0.0)
             frames.append(
                 rows.select(
                     "account_id",
                     "day",
                     pl.lit(i, dtype=pl.Int32).alias("position"),
                     progress.alias("progress"),
-                    (progress - earlier).alias("progress_7d"),
+                    (progress - days_earlier(progress, 7)).alias("progress_7d"),
                 ).filter(pl.col("day").is_in(days))
             )
     if not frames:
