@@ -21,14 +21,30 @@ log = logging.getLogger("journey")
 def apply_early_warning(
     config: Config, evaluation: Evaluation
 ) -> tuple[Evaluation, tuple[str, ...]]:
-    """The evaluation with the early warning applied, and a note for the run ledger."""
+    """The evaluation with the early warning applied, and a note for the run ledger.
+
+    It learns from the evaluation's metric grid (`evaluate(..., history=True)`); when an
+    incremental run had none to extend, it reads the usage history, and the returned
+    evaluation keeps that grid for the next run.
+    """
     # scikit-learn is imported here, on use: it takes seconds to load.
     from journey.risk import RiskOptions, risk_detail, with_risk
+    from journey.risk.history import History, load_history
 
     settings = config.settings.risk
     options = RiskOptions(horizon=settings.horizon_days, threshold=settings.threshold)
     try:
-        detail = risk_detail(config, evaluation.as_of, options)
+        if evaluation.history_grid is None or evaluation.history_accounts is None:
+            history = load_history(config, evaluation.as_of)
+            evaluation = dataclasses.replace(evaluation, history_grid=history.grid)
+        else:
+            history = History(
+                until=evaluation.as_of,
+                accounts=evaluation.history_accounts,
+                grid=evaluation.history_grid,
+                metrics=tuple(config.metrics),
+            )
+        detail = risk_detail(config, evaluation.as_of, options, history=history)
     except Exception as exc:  # an early warning must never fail the nightly run
         note = f"early warning skipped: {type(exc).__name__}: {exc}"
         log.warning(note)

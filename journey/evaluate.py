@@ -24,6 +24,7 @@ from journey.incremental import (
     carried_rows,
     check_accounts,
     distinct_after,
+    extend_grid,
     grid_start,
     totals_after,
 )
@@ -41,6 +42,7 @@ from metrics.compute import (
     grid_values,
     last_activity,
     placed_accounts,
+    with_last_active,
 )
 from metrics.contracts import Quarantine
 from metrics.definitions import Metric, value_column
@@ -76,6 +78,12 @@ class Evaluation:
     state: CarriedState | None = None  # what an incremental run on a later day continues
     # An incremental run's files read again, and the day through which they were counted.
     read_again: dict[str, tuple[tuple[Path, ...], dt.date]] = field(default_factory=dict)
+    # With `evaluate(..., history=True)`, what the early warning learns from
+    # (journey.risk.history.History): the started accounts with all their attributes, and
+    # every configured metric's grid through as_of (None when an incremental run's prior
+    # state kept none: the early warning then reads the history itself).
+    history_accounts: pl.DataFrame | None = None
+    history_grid: pl.DataFrame | None = None
 
     def status_counts(self) -> dict[str, int]:
         counts = self.accounts.group_by("status").len()
@@ -139,6 +147,19 @@ def used_metrics(config: Config) -> dict[str, Metric]:
     return {name: metric for name, metric in config.metrics.items() if name in used}
 
 
+def history_accounts(started: pl.DataFrame) -> pl.DataFrame:
+    """The started accounts as the early warning reads them (`History.accounts`): sorted,
+    with `arr` (null when the accounts source has none)."""
+    if "arr" not in started.columns:
+        started = started.with_columns(arr=pl.lit(None, dtype=pl.Float64))
+    return started.sort("account_id")
+
+
+def history_rows(values: pl.LazyFrame, metrics: dict[str, Metric]) -> pl.LazyFrame:
+    """`History.grid`'s columns of grid values with `last_active`."""
+    return values.select("account_id", "start_date", "day", *metrics, "last_active")
+
+
 def conformed_usage(
     config: Config, known_accounts: pl.LazyFrame, *, rows: pl.Expr | None = None
 ) -> dict[str, tuple[pl.LazyFrame, pl.LazyFrame]]:
@@ -174,12 +195,22 @@ def _check_sources_configured(config: Config, configured: set[str]) -> None:
         )
 
 
-def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = None) -> Evaluation:
+def evaluate(
+    config: Config,
+    as_of: dt.date,
+    *,
+    prior: CarriedState | None = None,
+    history: bool = False,
+) -> Evaluation:
     """Evaluate every account's journey progress on `as_of`.
 
     With `prior` (what the run on an earlier day left), only the usage that is new since then
     is read and evaluated (see `journey.incremental`); FullRunNeeded says when that cannot be
     done. Either way the result is the same, and it carries the state for the next run.
+
+    With `history`, every configured metric is computed (not only those milestones read) and
+    the evaluation keeps the early warning's metric grid through as_of: all of it from a full
+    run; from an incremental one, the new days added to the grid the prior run kept.
     """
     settings = config.settings
     sources = settings.sources
@@ -191,9 +222,9 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
     unassigned = tuple(assigned.filter(pl.col("journey").is_null())["account_id"].to_list())
     started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= as_of))
     not_started = assigned.filter(pl.col("start_date") > as_of).height
-    metrics = used_metrics(config)
+    metrics = dict(config.metrics) if history else used_metrics(config)
     if prior is not None:
-        check_prior(config, prior, as_of)
+        check_prior(config, prior, as_of, tuple(metrics))
         check_accounts(prior, started)
 
     started_lazy = started.lazy()
@@ -244,6 +275,8 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
         totals_after(values, metrics, as_of),
         distinct_after(live, index, metrics),
     ]
+    if history:
+        carry.append(_new_history(values, windowed, index_df, metrics, prior))
     names_read = list(reads)
     try:
         collected = pl.collect_all(
@@ -263,9 +296,10 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"input data could not be evaluated: {first}") from exc
     account_df, milestone_df, bad_df, newest_df = collected[:4]
-    carried_frames = collected[4:8]
-    checks = dict(zip(names_read, collected[8 : 8 + len(names_read)], strict=True))
-    file_days = dict(zip(names_read, collected[8 + len(names_read) :], strict=True))
+    carried_frames = collected[4 : 4 + len(carry)]
+    rest = collected[4 + len(carry) :]
+    checks = dict(zip(names_read, rest[: len(names_read)], strict=True))
+    file_days = dict(zip(names_read, rest[len(names_read) :], strict=True))
     newest_day = newest_df["day"][0]
     if prior is not None:
         _check_late(prior, checks)
@@ -289,7 +323,12 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
             [reads[n].files_after(file_days[n]) for n in names_read if reads[n].ledger is not None]
             or [pl.DataFrame(schema=FILES_SCHEMA)]
         ),
+        metrics=tuple(metrics),
     )
+    grid = None
+    if history:
+        new_rows = carried_frames[4]
+        grid = new_rows if prior is None else extend_grid(prior, new_rows, started, as_of)
     return Evaluation(
         as_of=as_of,
         accounts=account_df,
@@ -304,15 +343,26 @@ def evaluate(config: Config, as_of: dt.date, *, prior: CarriedState | None = Non
         files_read={n: r.files for n, r in reads.items()},
         read_again={n: (r.again, prior.as_of) for n, r in reads.items() if prior and r.again},
         state=state,
+        history_accounts=history_accounts(started) if history else None,
+        history_grid=grid,
     )
 
 
-def check_prior(config: Config, prior: CarriedState, as_of: dt.date) -> None:
-    """FullRunNeeded unless `prior` is a state this configuration can continue to `as_of`."""
+def check_prior(
+    config: Config, prior: CarriedState, as_of: dt.date, metrics: tuple[str, ...]
+) -> None:
+    """FullRunNeeded unless `prior` is a state this configuration can continue to `as_of`,
+    computing `metrics`."""
     if prior.as_of >= as_of:
         raise FullRunNeeded(f"the carried state is for {prior.as_of}, not a day before {as_of}")
     if prior.config_hash != config.fingerprint:
         raise FullRunNeeded(f"the configuration changed since the {prior.as_of} run")
+    if prior.metrics != metrics:
+        raise FullRunNeeded(
+            f"the {prior.as_of} run carried other metrics ({', '.join(prior.metrics) or 'none'}); "
+            "the early warning needs every configured metric, the rules only those "
+            "milestones read"
+        )
     if prior.polars_version != pl.__version__:
         raise FullRunNeeded(
             f"polars changed since the {prior.as_of} run ({prior.polars_version} -> "
@@ -335,6 +385,32 @@ def _check_late(prior: CarriedState, checks: dict[str, pl.DataFrame]) -> None:
                     f"the `{name}` query now returns {now:,} row(s) for days up to "
                     f"{prior.as_of}; that run had {before if before is not None else 'none'}"
                 )
+
+
+def _new_history(
+    values: pl.LazyFrame,
+    windowed: dict[str, pl.LazyFrame],
+    index: pl.DataFrame,
+    metrics: dict[str, Metric],
+    prior: CarriedState | None,
+) -> pl.LazyFrame:
+    """`History.grid` rows of the days this run evaluates anew: every day of a full run;
+    after the prior run's day for an incremental one, whose last activity continues the
+    carried one."""
+    source = activity_source(windowed)
+    if source is None:
+        grid = values.with_columns(last_active=pl.lit(None, dtype=pl.Date))
+    else:
+        grid = with_last_active(values, windowed[source], index)
+    if prior is None:
+        return history_rows(grid, metrics)
+    before = prior.accounts.lazy().select("account_id", pl.col("last_activity").alias("__before"))
+    return history_rows(
+        grid.filter(pl.col(DAY) > prior.as_of)
+        .join(before, on="account_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("last_active", "__before").alias("last_active")),
+        metrics,
+    )
 
 
 def _file_days(read: UsageRead) -> pl.LazyFrame:

@@ -42,7 +42,7 @@ from metrics.compute import (
 from metrics.definitions import DistinctMetric, Metric
 
 #: Bumped when the carried state's layout changes; an older state means a full run.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 ACCOUNTS_SCHEMA = {
     "account_id": pl.String,
@@ -96,6 +96,11 @@ class CarriedState:
     totals: pl.DataFrame  # TOTALS_SCHEMA
     distinct: pl.DataFrame  # DISTINCT_SCHEMA
     files: pl.DataFrame  # FILES_SCHEMA
+    metrics: tuple[str, ...] = ()  # the metrics the state carries, in metrics.yaml order
+    # The early warning's metric grid through as_of (journey.risk.history.History.grid), when
+    # the run had the early warning on: the next run extends it by its new days
+    # (`extend_grid`) instead of reading the whole usage history again.
+    history: pl.DataFrame | None = None
 
 
 def longest_window(metrics: dict[str, Metric]) -> int:
@@ -212,3 +217,50 @@ def distinct_after(
     if not frames:
         return pl.LazyFrame(schema=DISTINCT_SCHEMA)
     return pl.concat(frames).select([pl.col(c).cast(t) for c, t in DISTINCT_SCHEMA.items()])
+
+
+def extend_grid(
+    prior: CarriedState, rows: pl.DataFrame, accounts: pl.DataFrame, as_of: dt.date
+) -> pl.DataFrame | None:
+    """The early warning's grid through `as_of`: `prior.history` (through the prior run's
+    day P) with `rows`, the grid rows of the days after P (same columns, in (account, day)
+    order), merged account by account; None when the prior run kept no grid or it does not
+    have the layout its accounts imply.
+
+    `accounts` (account_id, start_date) are the accounts started by `as_of`: an account that
+    has left the accounts source since P leaves its rows behind. A merge by arithmetic on
+    the blocks' places (one gather) instead of a sort: 0.3 s against 1.7 s at 4.5M rows.
+    """
+    grid = prior.history
+    if grid is None or grid.columns != rows.columns:
+        return None
+    start = pl.col("start_date")
+    after = prior.as_of + dt.timedelta(days=1)
+    earlier = (
+        prior.accounts.select(ACCOUNT, start)
+        .filter(start <= prior.as_of)
+        .sort(ACCOUNT)
+        .with_columns(__old=(pl.lit(prior.as_of) - start).dt.total_days() + 1)
+    )
+    if earlier["__old"].sum() != grid.height:
+        return None
+    earlier = earlier.select(ACCOUNT, "__old", __at=pl.col("__old").cum_sum() - pl.col("__old"))
+    new_days = (pl.lit(as_of) - pl.max_horizontal(start, pl.lit(after))).dt.total_days() + 1
+    layout = (
+        accounts.select(ACCOUNT, start)
+        .filter(start <= as_of)
+        .sort(ACCOUNT)
+        .with_columns(__new=new_days)
+        .with_columns(__new_at=pl.col("__new").cum_sum() - pl.col("__new") + grid.height)
+        .join(earlier, on=ACCOUNT, how="left", maintain_order="left")
+        .with_columns(pl.col("__old", "__at").fill_null(0))
+    )
+    if layout["__new"].sum() != rows.height:
+        return None
+    take = layout.select(
+        pl.concat_list(
+            pl.int_ranges("__at", pl.col("__at") + pl.col("__old")),
+            pl.int_ranges("__new_at", pl.col("__new_at") + pl.col("__new")),
+        ).alias("i")
+    ).explode("i")["i"]
+    return pl.concat([grid, rows]).gather(take.drop_nulls())

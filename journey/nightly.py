@@ -9,6 +9,7 @@ path asks with `email_hold_reason(engine, as_of)`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -77,19 +78,19 @@ def carried_state(config: Config, engine: Engine, as_of: dt.date) -> CarriedStat
 
 
 def _evaluate(
-    config: Config, engine: Engine, as_of: dt.date, full: bool
+    config: Config, engine: Engine, as_of: dt.date, full: bool, history: bool
 ) -> tuple[Evaluation, str | None]:
     """An incremental evaluation when the stored state allows one, else a full one."""
     prior = "--full was given" if full else carried_state(config, engine, as_of)
     if isinstance(prior, CarriedState):
         try:
             with step(f"evaluating {as_of} (incremental, since {prior.as_of})"):
-                return evaluate(config, as_of, prior=prior), None
+                return evaluate(config, as_of, prior=prior, history=history), None
         except FullRunNeeded as exc:
             prior = str(exc)
     log.debug("full run: %s", prior)
     with step(f"evaluating {as_of} (full run)"):
-        return evaluate(config, as_of), prior
+        return evaluate(config, as_of, history=history), prior
 
 
 def run_notes(config: Config, engine: Engine, evaluation: Evaluation) -> tuple[str, ...]:
@@ -132,20 +133,22 @@ def run_nightly(
     with run_lock(config.root / ".journey.lock", f"journey run --as-of {as_of}", engine):
         fault_point("after_lock")
         started = dt.datetime.now(dt.UTC)
-        evaluation, why_full = _evaluate(config, engine, as_of, full)
+        warn = early_warning and config.settings.risk.enabled
+        evaluation, why_full = _evaluate(config, engine, as_of, full, history=warn)
         notes = run_notes(config, engine, evaluation)
-        if early_warning and config.settings.risk.enabled:
+        if warn:
             with step("early warning"):
                 evaluation, warned = apply_early_warning(config, evaluation)
             notes += warned
         fault_point("after_evaluate")
         latest = latest_run(engine)
         newest = latest is None or latest[0] <= as_of
-        key = (
-            save_state(config, evaluation.state, evaluation.input_fingerprint)
-            if newest and evaluation.state
-            else None
-        )
+        key = None
+        if newest and evaluation.state:
+            # The early warning's grid goes with the state: the next run extends it.
+            state = dataclasses.replace(evaluation.state, history=evaluation.history_grid)
+            with step("keeping the state for the next run"):
+                key = save_state(config, state, evaluation.input_fingerprint)
         record = RunRecordIn(
             as_of=as_of,
             started_at=started,

@@ -468,18 +468,28 @@ def daily_values(
     values, _ = grid_values(index, compacted, metrics)
     kept = [ACCOUNT, "start_date", DAY, *metrics]
     if activity is not None:
-        size: int = index.select(pl.col(END).max().fill_null(0)).item()  # the grid's rows
-        active = _dense(compacted[activity].select(ROW), size, "__active")
-        # The latest active grid row so far; it is this account's if not before its first row
-        # (rows run account by account, so no group is needed).
-        latest = pl.when(pl.col("__active") > 0).then(pl.col(ROW)).forward_fill()
-        ago = pl.duration(days=pl.col(ROW).cast(pl.Int64) - latest.cast(pl.Int64))
-        last = pl.when(latest >= pl.col(OFFSET)).then(pl.col(DAY) - ago)
-        values = pl.concat([values, active], how="horizontal").with_columns(
-            last.alias("last_active")
-        )
+        values = with_last_active(values, compacted[activity], index)
         kept.append("last_active")
     return values.select(kept)
+
+
+def with_last_active(values: pl.LazyFrame, rows: pl.LazyFrame, index: pl.DataFrame) -> pl.LazyFrame:
+    """`values` (a `grid_values` grid of `index`) with `last_active`: the latest day up to
+    each row's day on which the account has one of `rows` (compact usage rows with their grid
+    row), null when it has none in its grid so far. Found from the rows' grid rows, without a
+    join."""
+    size: int = index.select(pl.col(END).max().fill_null(0)).item()  # the grid's rows
+    active = _dense(rows.select(ROW), size, "__active")
+    # The latest active grid row so far; it is this account's if not before its first row
+    # (rows run account by account, so no group is needed).
+    latest = pl.when(pl.col("__active") > 0).then(pl.col(ROW)).forward_fill()
+    ago = pl.duration(days=pl.col(ROW).cast(pl.Int64) - latest.cast(pl.Int64))
+    last = pl.when(latest >= pl.col(OFFSET)).then(pl.col(DAY) - ago)
+    return (
+        pl.concat([values, active], how="horizontal")
+        .with_columns(last.alias("last_active"))
+        .drop("__active")
+    )
 
 
 def activity_source(sources: Collection[str]) -> str | None:

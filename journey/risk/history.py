@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from journey.config import Config
-from journey.evaluate import ENGINE, conformed_usage
+from journey.evaluate import ENGINE, conformed_usage, history_accounts
 from metrics.accounts import conform_accounts
 from metrics.compute import account_index, activity_source, daily_values, placed_accounts
 from metrics.errors import InputError
@@ -81,8 +81,6 @@ def load_history(config: Config, until: dt.date) -> History:
     accounts, _ = conform_accounts(scan(sources.accounts, config.root, "accounts"))
     assigned = assign_segments(accounts.lazy(), config.segments, config.icps)
     started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= until))
-    if "arr" not in accounts.columns:
-        started = started.with_columns(arr=pl.lit(None, dtype=pl.Float64))
     try:
         started_df = started.collect()
         index = account_index(started_df.lazy(), until).collect()
@@ -96,7 +94,7 @@ def load_history(config: Config, until: dt.date) -> History:
         grid_df = grid_df.with_columns(last_active=pl.lit(None, dtype=pl.Date))
     return History(
         until=until,
-        accounts=started_df.sort("account_id"),
+        accounts=history_accounts(started_df),
         grid=grid_df,
         metrics=tuple(config.metrics),
     )

@@ -57,19 +57,30 @@ def encoding_for(config: Config, history: History) -> Encoding:
     )
 
 
-def prepare(config: Config, as_of: dt.date, options: RiskOptions) -> tuple[History, Snapshots]:
-    """Read usage up to as_of once and build every snapshot from it."""
-    history = load_history(config, as_of)
+def prepare(
+    config: Config, as_of: dt.date, options: RiskOptions, history: History | None = None
+) -> tuple[History, Snapshots]:
+    """Read usage up to as_of once (unless `history`, read up to as_of, is given) and build
+    every snapshot from it."""
+    if history is None:
+        history = load_history(config, as_of)
+    elif history.until != as_of:
+        raise ValueError(f"the history runs to {history.until}, not to {as_of}")
     snapshots = build_snapshots(
         history, config.journeys, as_of, options.horizon, options.every, options.max_days
     )
     return history, snapshots
 
 
-def train(config: Config, as_of: dt.date, options: RiskOptions = RiskOptions()) -> Training:
-    """Fit on every labelled snapshot up to as_of."""
+def train(
+    config: Config,
+    as_of: dt.date,
+    options: RiskOptions = RiskOptions(),
+    history: History | None = None,
+) -> Training:
+    """Fit on every labelled snapshot up to as_of (from `history` when given)."""
     started = time.perf_counter()
-    history, snapshots = prepare(config, as_of, options)
+    history, snapshots = prepare(config, as_of, options, history)
     model = fit(snapshots.labelled, encoding_for(config, history), options.seed)
     return Training(history, snapshots, model, time.perf_counter() - started)
 
@@ -99,7 +110,10 @@ def scores(training: Training, rows: pl.DataFrame | None = None) -> pl.DataFrame
 
 
 def risk_detail(
-    config: Config, as_of: dt.date, options: RiskOptions = RiskOptions()
+    config: Config,
+    as_of: dt.date,
+    options: RiskOptions = RiskOptions(),
+    history: History | None = None,
 ) -> pl.DataFrame:
     """Accounts not off track on as_of whose risk of turning off track is >= the threshold.
 
@@ -107,9 +121,11 @@ def risk_detail(
     (calibrated, of turning off track within `options.horizon` days) and `risk_drivers`
     (two or three sentences, most important first). Accounts whose status today is
     on_track or at_risk can appear; off-track, completed and not-started accounts never do.
-    A pure function of (config, inputs, as_of): it retrains from the history up to as_of.
+    A pure function of (config, inputs, as_of): it retrains from the history up to as_of,
+    read from the sources unless `history` (the same, e.g. from the nightly evaluation) is
+    given.
     """
-    scored = scores(train(config, as_of, options))
+    scored = scores(train(config, as_of, options, history))
     return scored.filter(pl.col("risk_probability") >= options.threshold).select(
         [pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()]
     )

@@ -49,12 +49,24 @@ def state_root(config: Config) -> Path:
     return config.root / ".journey" / "state"
 
 
+#: The early warning's grid (`CarriedState.history`): LZ4 writes and reads faster than zstd
+#: (0.28 s and 0.16 s against 0.44 s and 0.21 s for 4.5M rows), at 26 MB against 15 MB.
+HISTORY = "history.parquet"
+
+
 def state_key(state: CarriedState, input_fingerprint: str) -> str:
-    """The key of a run's state: the same for the same (config, inputs, as_of), since the
-    state is a function of those, so that re-running a date stores the same ledger row."""
-    digest = hashlib.sha256(
-        f"{STATE_VERSION}\0{state.config_hash}\0{input_fingerprint}\0{state.polars_version}".encode()
-    ).hexdigest()[:12]
+    """The key of a run's state: the same for the same (config, inputs, as_of, metrics,
+    early-warning grid or not), since the state is a function of those, so that re-running a
+    date stores the same ledger row."""
+    parts = (
+        STATE_VERSION,
+        state.config_hash,
+        input_fingerprint,
+        state.polars_version,
+        ",".join(state.metrics),
+        state.history is not None,
+    )
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:12]
     return f"{state.as_of.isoformat()}-{digest}"
 
 
@@ -68,6 +80,8 @@ def save_state(config: Config, state: CarriedState, input_fingerprint: str) -> s
     partial.mkdir(parents=True)
     for name in FRAMES:
         getattr(state, name).write_parquet(partial / f"{name}.parquet")
+    if state.history is not None:
+        state.history.write_parquet(partial / HISTORY, compression="lz4")
     meta = {
         "version": STATE_VERSION,
         "as_of": state.as_of.isoformat(),
@@ -75,6 +89,7 @@ def save_state(config: Config, state: CarriedState, input_fingerprint: str) -> s
         "polars_version": state.polars_version,
         "newest_usage_day": state.newest_usage_day.isoformat() if state.newest_usage_day else None,
         "sql_rows": state.sql_rows,
+        "metrics": list(state.metrics),
     }
     (partial / "meta.json").write_text(json.dumps(meta, indent=2))
     shutil.rmtree(root / key, ignore_errors=True)  # an incomplete folder of a killed run
@@ -101,6 +116,8 @@ def load_state(config: Config, key: str) -> CarriedState:
             newest_usage_day=dt.date.fromisoformat(newest) if newest else None,
             sql_rows={k: int(v) for k, v in meta["sql_rows"].items()},
             **frames,
+            metrics=tuple(meta["metrics"]),
+            history=_history(folder / HISTORY),
         )
     except FullRunNeeded:
         raise
@@ -108,6 +125,23 @@ def load_state(config: Config, key: str) -> CarriedState:
         raise FullRunNeeded(f"the carried state {key} is not in {folder.parent}") from None
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as exc:
         raise FullRunNeeded(f"the carried state {key} cannot be read ({exc})") from None
+
+
+def _history(path: Path) -> pl.DataFrame | None:
+    """The early warning's grid of a state, or None when there is none or it cannot be read
+    (the early warning then reads the usage history itself: slower, never wrong)."""
+    if not path.is_file():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        log.warning(
+            "the early warning's stored grid %s cannot be read (%s); reading the "
+            "usage history instead",
+            path,
+            exc,
+        )
+        return None
 
 
 def prune_states(config: Config, keep: str | None) -> None:

@@ -53,7 +53,7 @@ def test_flags_on_track_accounts_only(make_project: ProjectFactory, monkeypatch)
     config = project.config()
     seen = {}
 
-    def detail(config_, as_of, options):  # type: ignore[no-untyped-def]
+    def detail(config_, as_of, options, history):  # type: ignore[no-untyped-def]
         seen["threshold"] = options.threshold
         return fake_detail(["calm", "late"])
 

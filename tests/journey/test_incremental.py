@@ -10,6 +10,7 @@ test_incremental_fallbacks.py, the CLI, SQL and crash cases in test_incremental_
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -25,9 +26,11 @@ from incremental_support import (
     usage_project,
     write_events,
 )
+from polars.testing import assert_frame_equal
 
 from journey.evaluate import evaluate
 from journey.incremental import CarriedState
+from journey.risk.history import load_history
 from support import Project
 
 DAYS = 14  # usage on 2026-01-01 .. 2026-01-14
@@ -73,7 +76,9 @@ def _files(accounts: list[tuple[str, dt.date]], raw: list[tuple]) -> dict[int, l
     return files
 
 
-def _evaluate_chain(project: Project, files: dict[int, list[Event]], runs: list[int]) -> None:
+def _evaluate_chain(
+    project: Project, files: dict[int, list[Event]], runs: list[int], history: bool = False
+) -> None:
     written: set[int] = set()
     state: CarriedState | None = None
     config = project.config()
@@ -82,15 +87,22 @@ def _evaluate_chain(project: Project, files: dict[int, list[Event]], runs: list[
             if file_day <= run and file_day not in written:
                 write_events(project, day(file_day).isoformat(), files[file_day])
                 written.add(file_day)
-        full = evaluate(config, day(run))
+        full = evaluate(config, day(run), history=history)
         if state is None:
             got = full
         else:
-            got = evaluate(config, day(run), prior=state)
+            got = evaluate(config, day(run), prior=state, history=history)
             assert got.mode == "incremental"
             assert_same(got, full)
         assert got.state is not None
         state = got.state
+        if history:
+            # The early warning's grid, extended run by run, is the one read from all usage.
+            assert got.history_grid is not None and got.history_accounts is not None
+            want = load_history(config, day(run))
+            assert_frame_equal(got.history_grid, want.grid, check_exact=True)
+            assert_frame_equal(got.history_accounts, want.accounts, check_exact=True)
+            state = dataclasses.replace(state, history=got.history_grid)
 
 
 @settings(max_examples=25, deadline=None)
@@ -100,6 +112,7 @@ def _evaluate_chain(project: Project, files: dict[int, list[Event]], runs: list[
     first=st.integers(2, 8),
     steps=st.lists(st.integers(1, 3), min_size=1, max_size=5),
     milestones=milestones_st,
+    history=st.booleans(),
 )
 def test_incremental_runs_over_n_days_equal_one_full_recompute(
     starts: list[tuple[int, str]],
@@ -107,7 +120,10 @@ def test_incremental_runs_over_n_days_equal_one_full_recompute(
     first: int,
     steps: list[int],
     milestones: list[int],
+    history: bool,
 ):
+    """With `history` (the early warning on), also the metric grid the early warning learns
+    from: every metric's, not only those milestones read."""
     accounts = [(f"a{i}", day(start), plan) for i, (start, plan) in enumerate(starts)]
     runs = [first]
     for step in steps:
@@ -116,4 +132,4 @@ def test_incremental_runs_over_n_days_equal_one_full_recompute(
     with tempfile.TemporaryDirectory() as tmp:
         project = usage_project(Path(tmp), accounts, [MILESTONES_J[i] for i in milestones])
         files = _files([(a, start) for a, start, _ in accounts], raw)
-        _evaluate_chain(project, files, runs)
+        _evaluate_chain(project, files, runs, history)
