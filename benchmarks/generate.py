@@ -159,6 +159,13 @@ report: {top_n: 15, out_dir: reports/out}
 """
 
 
+def write_config(out: Path) -> None:
+    """`out/config/`: this repo's example config, with the benchmark's settings."""
+    shutil.rmtree(out / "config", ignore_errors=True)
+    shutil.copytree(REPO / "config", out / "config")
+    (out / "config" / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
+
+
 def generate(
     out: Path,
     n_accounts: int,
@@ -176,8 +183,7 @@ def generate(
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
-    shutil.copytree(REPO / "config", out / "config")
-    (out / "config" / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
+    write_config(out)
     (out / "data").mkdir(parents=True)
     accounts = generate_accounts(n_accounts, seed=seed, as_of=as_of, days=days)
     accounts.write_parquet(out / "data" / "accounts.parquet")

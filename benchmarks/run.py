@@ -144,8 +144,9 @@ def same_results(journey_file: Path, peer_file: Path) -> tuple[bool, str]:
 
 
 def ensure_data(data: Path, accounts: int, events: int) -> Path:
-    """The project for this size, generated on first use."""
-    from generate import generate
+    """The project for this size: data generated on first use, the config copied from the
+    repo on every run (so that the figures are always those of the repo's config)."""
+    from generate import generate, write_config
 
     project = data / f"a{accounts}-e{events}"
     marker = project / ".generated"
@@ -154,6 +155,8 @@ def ensure_data(data: Path, accounts: int, events: int) -> Path:
         project.mkdir(parents=True, exist_ok=True)
         written = generate(project, accounts, events)
         marker.write_text(str(written))
+    else:
+        write_config(project)
     return project
 
 

@@ -1,8 +1,10 @@
 """Early warning end to end: history -> snapshots -> model -> evaluation, scores, drivers.
 
 Every entry point is a function of (config, inputs, as_of, options): it reads usage up to
-as_of only, builds the training set from that history, fits the model and uses it. Nothing
-is stored between runs (see journey.risk.model for why).
+as_of only, builds the training set from that history, fits the model and uses it. No model
+is stored between runs (see journey.risk.model for why); the nightly run hands in the
+metric grid its evaluation keeps and extends night by night (`History`), so that it need not
+read the whole usage history again.
 """
 
 from __future__ import annotations
