@@ -155,11 +155,6 @@ def history_accounts(started: pl.DataFrame) -> pl.DataFrame:
     return started.sort("account_id")
 
 
-def history_rows(values: pl.LazyFrame, metrics: dict[str, Metric]) -> pl.LazyFrame:
-    """`History.grid`'s columns of grid values with `last_active`."""
-    return values.select("account_id", "start_date", "day", *metrics, "last_active")
-
-
 def conformed_usage(
     config: Config, known_accounts: pl.LazyFrame, *, rows: pl.Expr | None = None
 ) -> dict[str, tuple[pl.LazyFrame, pl.LazyFrame]]:
@@ -402,15 +397,16 @@ def _new_history(
         grid = values.with_columns(last_active=pl.lit(None, dtype=pl.Date))
     else:
         grid = with_last_active(values, windowed[source], index)
-    if prior is None:
-        return history_rows(grid, metrics)
-    before = prior.accounts.lazy().select("account_id", pl.col("last_activity").alias("__before"))
-    return history_rows(
-        grid.filter(pl.col(DAY) > prior.as_of)
-        .join(before, on="account_id", how="left", maintain_order="left")
-        .with_columns(pl.coalesce("last_active", "__before").alias("last_active")),
-        metrics,
-    )
+    if prior is not None:
+        before = prior.accounts.lazy().select(
+            "account_id", pl.col("last_activity").alias("__before")
+        )
+        grid = (
+            grid.filter(pl.col(DAY) > prior.as_of)
+            .join(before, on="account_id", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("last_active", "__before").alias("last_active"))
+        )
+    return grid.select("account_id", "start_date", DAY, *metrics, "last_active")
 
 
 def _file_days(read: UsageRead) -> pl.LazyFrame:
