@@ -25,17 +25,19 @@ def apply_early_warning(
 
     It learns from the evaluation's metric grid (`evaluate(..., history=True)`); when an
     incremental run had none to extend, it reads the usage history, and the returned
-    evaluation keeps that grid for the next run.
+    evaluation keeps that grid (the rows the warning can read: `journey.watch`) for the next
+    run.
     """
     # scikit-learn is imported here, on use: it takes seconds to load.
     from journey.risk import RiskOptions, risk_detail, with_risk
-    from journey.risk.history import History, load_history
+    from journey.risk.history import History, load_history, watched_grid
 
     settings = config.settings.risk
     options = RiskOptions(horizon=settings.horizon_days, threshold=settings.threshold)
     try:
         if evaluation.history_grid is None or evaluation.history_accounts is None:
             history = load_history(config, evaluation.as_of)
+            history = dataclasses.replace(history, grid=watched_grid(config, history))
             evaluation = dataclasses.replace(evaluation, history_grid=history.grid)
         else:
             history = History(

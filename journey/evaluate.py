@@ -31,6 +31,7 @@ from journey.incremental import (
 from journey.progress import milestone_states
 from journey.status import account_results, milestone_results
 from journey.usage_read import UsageRead, read_usage
+from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (
     DAY,
@@ -80,8 +81,9 @@ class Evaluation:
     read_again: dict[str, tuple[tuple[Path, ...], dt.date]] = field(default_factory=dict)
     # With `evaluate(..., history=True)`, what the early warning learns from
     # (journey.risk.history.History): the started accounts with all their attributes, and
-    # every configured metric's grid through as_of (None when an incremental run's prior
-    # state kept none: the early warning then reads the history itself).
+    # every configured metric's grid through as_of, each account's days up to its
+    # `journey.watch.watch_end` only (None when an incremental run's prior state kept none:
+    # the early warning then reads the history itself).
     history_accounts: pl.DataFrame | None = None
     history_grid: pl.DataFrame | None = None
 
@@ -271,7 +273,8 @@ def evaluate(
         distinct_after(live, index, metrics),
     ]
     if history:
-        carry.append(_new_history(values, windowed, index_df, metrics, prior))
+        history_rows = _new_history(values, windowed, index_df, metrics, prior)
+        carry.append(watched(history_rows, started_lazy, config.journeys))
     names_read = list(reads)
     try:
         collected = pl.collect_all(
@@ -323,7 +326,11 @@ def evaluate(
     grid = None
     if history:
         new_rows = carried_frames[4]
-        grid = new_rows if prior is None else extend_grid(prior, new_rows, started, as_of)
+        grid = (
+            new_rows
+            if prior is None
+            else extend_grid(prior, new_rows, started, as_of, config.journeys)
+        )
     return Evaluation(
         as_of=as_of,
         accounts=account_df,

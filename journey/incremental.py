@@ -22,10 +22,13 @@ or start date, data for days up to P arriving late) raises `FullRunNeeded`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
 
+from journey.journeys import Journey
+from journey.watch import UNTIL, watch_end
 from metrics.compute import (
     ACCOUNT,
     CODE,
@@ -42,7 +45,7 @@ from metrics.compute import (
 from metrics.definitions import DistinctMetric, Metric
 
 #: Bumped when the carried state's layout changes; an older state means a full run.
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 ACCOUNTS_SCHEMA = {
     "account_id": pl.String,
@@ -220,36 +223,48 @@ def distinct_after(
 
 
 def extend_grid(
-    prior: CarriedState, rows: pl.DataFrame, accounts: pl.DataFrame, as_of: dt.date
+    prior: CarriedState,
+    rows: pl.DataFrame,
+    accounts: pl.DataFrame,
+    as_of: dt.date,
+    journeys: Mapping[str, Journey],
 ) -> pl.DataFrame | None:
     """The early warning's grid through `as_of`: `prior.history` (through the prior run's
     day P) with `rows`, the grid rows of the days after P (same columns, in (account, day)
     order), merged account by account; None when the prior run kept no grid or it does not
     have the layout its accounts imply.
 
-    `accounts` (account_id, start_date) are the accounts started by `as_of`: an account that
+    Both hold each account's days up to its `journey.watch.watch_end` only. `accounts`
+    (account_id, journey, start_date) are the accounts started by `as_of`: an account that
     has left the accounts source since P leaves its rows behind. A merge by arithmetic on
     the blocks' places (one gather) instead of a sort: 0.3 s against 1.7 s at 4.5M rows.
     """
     grid = prior.history
     if grid is None or grid.columns != rows.columns:
         return None
-    start = pl.col("start_date")
+    start, until = pl.col("start_date"), pl.col(UNTIL)
     after = prior.as_of + dt.timedelta(days=1)
+
+    def days(first: pl.Expr, last: pl.Expr) -> pl.Expr:
+        return ((last - first).dt.total_days() + 1).clip(lower_bound=0)
+
     earlier = (
-        prior.accounts.select(ACCOUNT, start)
+        prior.accounts.select(ACCOUNT, "journey", start)
         .filter(start <= prior.as_of)
         .sort(ACCOUNT)
-        .with_columns(__old=(pl.lit(prior.as_of) - start).dt.total_days() + 1)
+        .with_columns(watch_end(journeys))
+        .with_columns(__old=days(start, pl.min_horizontal(pl.lit(prior.as_of), until)))
     )
     if earlier["__old"].sum() != grid.height:
         return None
     earlier = earlier.select(ACCOUNT, "__old", __at=pl.col("__old").cum_sum() - pl.col("__old"))
-    new_days = (pl.lit(as_of) - pl.max_horizontal(start, pl.lit(after))).dt.total_days() + 1
+    first_new, last_new = pl.max_horizontal(start, pl.lit(after)), pl.min_horizontal(as_of, until)
+    new_days = days(first_new, last_new)
     layout = (
-        accounts.select(ACCOUNT, start)
+        accounts.select(ACCOUNT, "journey", start)
         .filter(start <= as_of)
         .sort(ACCOUNT)
+        .with_columns(watch_end(journeys))
         .with_columns(__new=new_days)
         .with_columns(__new_at=pl.col("__new").cum_sum() - pl.col("__new") + grid.height)
         .join(earlier, on=ACCOUNT, how="left", maintain_order="left")

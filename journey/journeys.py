@@ -58,3 +58,10 @@ class Journey(BaseModel):
     @property
     def title(self) -> str:
         return self.name or self.id
+
+    @property
+    def last_open_day(self) -> int:
+        """The last day of the journey on which a milestone can be open and not yet overdue:
+        the latest due day plus the grace days. After it, every milestone is achieved or
+        overdue, so the early warning never scores the account again (journey.watch)."""
+        return max(m.due_day for m in self.milestones) + self.grace_days

@@ -20,6 +20,7 @@ import polars as pl
 
 from journey.config import Config
 from journey.evaluate import ENGINE, conformed_usage, history_accounts
+from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import account_index, activity_source, daily_values, placed_accounts
 from metrics.errors import InputError
@@ -37,7 +38,8 @@ class History:
     until: dt.date
     accounts: pl.DataFrame  # one row per started account with a journey
     # account_id, start_date, day, one Float64 per metric, last_active: each account's days
-    # from start_date through `until`, one row per day, in (account, day) order.
+    # from start_date through `until`, one row per day, in (account, day) order. The nightly
+    # run's grid stops earlier for accounts past their journey (`watched_grid`).
     grid: pl.DataFrame
     metrics: tuple[str, ...]
 
@@ -98,3 +100,9 @@ def load_history(config: Config, until: dt.date) -> History:
         grid=grid_df,
         metrics=tuple(config.metrics),
     )
+
+
+def watched_grid(config: Config, history: History) -> pl.DataFrame:
+    """`history.grid` with each account's days up to its `journey.watch.watch_end` only: all
+    the early warning can read, and what the nightly run keeps and extends."""
+    return watched(history.grid.lazy(), history.accounts.lazy(), config.journeys).collect()

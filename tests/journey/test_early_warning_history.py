@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 import journey.risk.history as risk_history
 import journey.risk.service as risk_service
 from journey.nightly import run_nightly
-from journey.risk.history import History
+from journey.risk.history import History, watched_grid
 from journey.store import make_engine
 from journey.store.carried import HISTORY, state_root
 from support import Project
@@ -84,9 +84,11 @@ def stored(tmp_path: Path, learned: Learned) -> tuple[Project, Engine]:
 
 
 def assert_read_from_all_usage(project: Project, history: History, as_of: dt.date) -> None:
-    want = READ_ALL(project.config(), as_of)
+    config = project.config()
+    want = READ_ALL(config, as_of)
     assert history.until == as_of
-    assert_frame_equal(history.grid, want.grid, check_exact=True)
+    # The rows the early warning can read: each account's days up to its watch end.
+    assert_frame_equal(history.grid, watched_grid(config, want), check_exact=True)
     assert_frame_equal(history.accounts, want.accounts, check_exact=True)
     assert history.metrics == want.metrics
 

@@ -30,7 +30,7 @@ from polars.testing import assert_frame_equal
 
 from journey.evaluate import evaluate
 from journey.incremental import CarriedState
-from journey.risk.history import load_history
+from journey.risk.history import load_history, watched_grid
 from support import Project
 
 DAYS = 14  # usage on 2026-01-01 .. 2026-01-14
@@ -97,10 +97,11 @@ def _evaluate_chain(
         assert got.state is not None
         state = got.state
         if history:
-            # The early warning's grid, extended run by run, is the one read from all usage.
+            # The early warning's grid, extended run by run, is the one read from all usage
+            # (each account's days up to its watch end).
             assert got.history_grid is not None and got.history_accounts is not None
             want = load_history(config, day(run))
-            assert_frame_equal(got.history_grid, want.grid, check_exact=True)
+            assert_frame_equal(got.history_grid, watched_grid(config, want), check_exact=True)
             assert_frame_equal(got.history_accounts, want.accounts, check_exact=True)
             state = dataclasses.replace(state, history=got.history_grid)
 
