@@ -8,6 +8,7 @@ Each case stores a full run on 2026-01-05 (PRIOR), changes one thing, and runs 2
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -28,7 +29,7 @@ from incremental_support import (
 from sqlalchemy import Engine
 
 from journey.evaluate import evaluate
-from journey.incremental import FullRunNeeded
+from journey.incremental import STATE_VERSION, FullRunNeeded
 from journey.nightly import run_nightly
 from journey.store import make_engine
 from journey.store.carried import state_root
@@ -103,6 +104,12 @@ def _ignored_old_rows(project: Project) -> None:
     write_events(project, "resent-2026-01-02", [*old, ("later", day(3), 8, "report", "u1", 1)])
 
 
+def _older_layout(project: Project) -> None:
+    meta = next(state_root(project.config()).glob("*/meta.json"))
+    fields = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**fields, "version": STATE_VERSION - 1}))
+
+
 def _move_account(project: Project, **changes: tuple[dt.date, str]) -> None:
     accounts = {a: (start, plan) for a, start, plan in ACCOUNTS} | changes
     write_accounts(project, [(a, start, plan) for a, (start, plan) in accounts.items()])
@@ -152,6 +159,10 @@ CASES: dict[str, tuple[Callable[[Project], None], str | None]] = {
     "state-file-unreadable": (
         lambda p: next(state_root(p.config()).glob("*/totals.parquet")).write_bytes(b"junk"),
         r"^the carried state 2026-01-05-[0-9a-f]+ cannot be read \(",
+    ),
+    "state-of-an-older-layout": (  # written by a journey before an upgrade that changed it
+        lambda p: _older_layout(p),
+        r"^the carried state 2026-01-05-[0-9a-f]+ has an older layout$",
     ),
 }
 
