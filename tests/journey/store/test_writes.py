@@ -156,6 +156,19 @@ def test_a_row_where_only_moving_columns_changed_gets_only_those(stores: Stores,
     )
 
 
+def rows_without(engine: Engine, column: str) -> list[int]:
+    """How many milestone_state and account_state rows have `column` null."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    f"SELECT count(*) FROM milestone_state WHERE {column} IS NULL"
+                    f" UNION ALL SELECT count(*) FROM account_state WHERE {column} IS NULL"
+                )
+            ).scalars()
+        )
+
+
 def test_rows_from_before_digests_are_rewritten(stores: Stores, night: Night):
     (engine,) = stores(1)
     accounts, milestones = night(D(2026, 1, 4))
@@ -165,14 +178,7 @@ def test_rows_from_before_digests_are_rewritten(stores: Stores, night: Night):
         conn.execute(text("UPDATE account_state SET digest = NULL"))
     save_run(engine, record(D(2026, 1, 4)), accounts, milestones)
     assert_frame_equal(load_current(engine)[1], milestones.sort("account_id", "position"))
-    with engine.connect() as conn:
-        unknown = conn.execute(
-            text(
-                "SELECT count(*) FROM milestone_state WHERE digest IS NULL"
-                " UNION ALL SELECT count(*) FROM account_state WHERE digest IS NULL"
-            )
-        ).scalars()
-        assert list(unknown) == [0, 0]
+    assert rows_without(engine, "digest") == [0, 0]
 
 
 def test_rows_without_a_moving_digest_get_their_moving_columns_rewritten(
@@ -189,14 +195,7 @@ def test_rows_without_a_moving_digest_get_their_moving_columns_rewritten(
     stored_accounts, stored_milestones = load_current(engine)
     assert_frame_equal(stored_accounts, as_stored(accounts).sort("account_id"))
     assert_frame_equal(stored_milestones, milestones.sort("account_id", "position"))
-    with engine.connect() as conn:
-        unknown = conn.execute(
-            text(
-                "SELECT count(*) FROM milestone_state WHERE moving_digest IS NULL"
-                " UNION ALL SELECT count(*) FROM account_state WHERE moving_digest IS NULL"
-            )
-        ).scalars()
-        assert list(unknown) == [0, 0]
+    assert rows_without(engine, "moving_digest") == [0, 0]
 
 
 def test_moving_columns_are_never_tracked():
