@@ -18,6 +18,10 @@ stores the day before, the file arrives, and `journey run` for the newest day co
 incrementally from the stored state; it prints the incremental run's time against a full run
 of the same day (target: under 10%) and checks that both store identical results.
 
+`--repeat N` (default 3) measures each contender N times, interleaved (journey, peer, journey,
+peer, ...), and prints the median of each with the range: this machine is shared, and one run
+of each can land on either side of a target through load alone.
+
 `--early-warning` runs journey with the learned early warning on (settings `risk:`, as the
 example config has it), as a real nightly `journey run` does. The peer computes the rules
 only, so with it the full-run ratio is not like for like; it is there to measure the real
@@ -32,6 +36,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -53,6 +58,36 @@ class Measured:
     cpu_seconds: float
     peak_mib: float
     output: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """Repeated measurements of one contender: medians of wall and CPU time, the highest peak."""
+
+    runs: tuple[Measured, ...]
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(m.seconds for m in self.runs)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return statistics.median(m.cpu_seconds for m in self.runs)
+
+    @property
+    def peak_mib(self) -> float:
+        return max(m.peak_mib for m in self.runs)
+
+    def line(self, label: str) -> str:
+        """`label`, the medians and the peak; with several runs, the wall time's range."""
+        walls = [m.seconds for m in self.runs]
+        spread = (
+            f"  ({min(walls):.1f}-{max(walls):.1f}, {len(walls)} runs)" if len(walls) > 1 else ""
+        )
+        return (
+            f"  {label:<17} {self.seconds:>10.1f} s wall {self.cpu_seconds:>8.1f} s cpu"
+            f"   peak {self.peak_mib:>7.0f} MiB{spread}"
+        )
 
 
 def measure(args: list[str], env: dict[str, str] | None = None) -> Measured:
@@ -169,35 +204,49 @@ def _fresh_store(project: Path) -> None:
 @dataclass(frozen=True)
 class Comparison:
     events: int
-    journey: Measured
-    peer: Measured
+    journey: Series
+    peer: Series
     identical: bool
     detail: str
 
 
-def compare(project: Path, as_of: dt.date, early_warning: bool = False) -> Comparison:
-    """One full journey run and one peer run on `project`, and the check of their results."""
-    _fresh_store(project)
-    ours = _journey(project, as_of, "full", early_warning)
+def compare(
+    project: Path, as_of: dt.date, early_warning: bool = False, repeat: int = 1
+) -> Comparison:
+    """`repeat` full journey runs and as many peer runs on `project`, interleaved, and the
+    check of the last ones' results."""
+    ours, theirs = [], []
     exported, peer_out = project / "journey-export.parquet", project / "peer.parquet"
+    for _ in range(repeat):
+        _fresh_store(project)
+        ours.append(_journey(project, as_of, "full", early_warning))
+        theirs.append(measure(_worker("peer", str(project), as_of.isoformat(), str(peer_out))))
     measure(_worker("export", str(project), str(exported)))
-    peer = measure(_worker("peer", str(project), as_of.isoformat(), str(peer_out)))
     identical, detail = same_results(exported, peer_out)
     events = int((project / ".generated").read_text())
-    return Comparison(events, ours, peer, identical, detail)
+    return Comparison(events, Series(tuple(ours)), Series(tuple(theirs)), identical, detail)
 
 
 @dataclass(frozen=True)
 class Incremental:
-    before: Measured  # the full run of the day before, into a fresh store
-    incremental: Measured  # the next day, continued from the stored state
-    full: Measured  # the same day, a full run into a fresh store
+    before: Series  # the full run of the day before, into a fresh store
+    incremental: Series  # the next day, continued from the stored state
+    full: Series  # the same day, a full run into a fresh store
+    identical: bool  # in every repetition
+    detail: str
+
+
+@dataclass(frozen=True)
+class _Night:
+    before: Measured
+    incremental: Measured
+    full: Measured
     identical: bool
     detail: str
 
 
-def incremental(project: Path, as_of: dt.date, early_warning: bool = False) -> Incremental:
-    """The nightly case: as_of's file arrives after the run of the day before."""
+def _night(project: Path, as_of: dt.date, early_warning: bool) -> _Night:
+    """The nightly case once: as_of's file arrives after the run of the day before."""
     newest = sorted(project.glob(f"data/events/**/{as_of.isoformat()}.parquet"))
     if len(newest) != 1:
         raise SystemExit(f"expected one events file for {as_of} in {project}/data/events")
@@ -219,22 +268,31 @@ def incremental(project: Path, as_of: dt.date, early_warning: bool = False) -> I
     full = _journey(project, as_of, "full", early_warning)
     measure(_worker("export", str(project), str(full_out)))
     identical, detail = same_results(inc_out, full_out)
-    return Incremental(before, inc, full, identical, detail)
+    return _Night(before, inc, full, identical, detail)
+
+
+def incremental(
+    project: Path, as_of: dt.date, early_warning: bool = False, repeat: int = 1
+) -> Incremental:
+    """The nightly case `repeat` times; the results are checked in every one."""
+    nights = [_night(project, as_of, early_warning) for _ in range(repeat)]
+    differing = [n for n in nights if not n.identical]
+    return Incremental(
+        before=Series(tuple(n.before for n in nights)),
+        incremental=Series(tuple(n.incremental for n in nights)),
+        full=Series(tuple(n.full for n in nights)),
+        identical=not differing,
+        detail=(differing or nights)[0].detail,
+    )
 
 
 def report_incremental(r: Incremental) -> None:
-    for label, m in (
-        ("full, day before", r.before),
-        ("incremental", r.incremental),
-        ("full, same day", r.full),
-    ):
-        print(
-            f"  {label:<17} {m.seconds:>10.1f} s wall {m.cpu_seconds:>8.1f} s cpu"
-            f"   peak {m.peak_mib:>7.0f} MiB"
-        )
+    print(r.before.line("full, day before"))
+    print(r.incremental.line("incremental"))
+    print(r.full.line("full, same day"))
     print(
         f"  incremental/full  {r.incremental.seconds / r.full.seconds:>10.2f}"
-        "   (wall; target < 0.10)"
+        "   (wall, medians; target at 50M events: < 0.10)"
     )
     print(f"  results           {r.detail.replace('identical', 'identical to the full run')}")
 
@@ -261,15 +319,15 @@ def machine() -> str:
 
 def report(c: Comparison) -> None:
     print(f"  events            {c.events:>14,}")
-    for label, m in (("journey run", c.journey), ("duckdb peer", c.peer)):
-        print(
-            f"  {label:<17} {m.seconds:>10.1f} s wall {m.cpu_seconds:>8.1f} s cpu"
-            f"   peak {m.peak_mib:>7.0f} MiB"
-        )
+    print(c.journey.line("journey run"))
+    print(c.peer.line("duckdb peer"))
     print(
         f"  time ratio        {c.journey.seconds / c.peer.seconds:>10.2f}"
-        "   (journey / duckdb, wall)"
+        "   (journey / duckdb, wall, medians; target at 50M events: <= 0.50)"
     )
+    if len(c.journey.runs) > 1:
+        pairs = [j.seconds / p.seconds for j, p in zip(c.journey.runs, c.peer.runs, strict=True)]
+        print(f"  each pair         {'  '.join(f'{r:.2f}' for r in pairs):>10}")
     print(f"  cpu ratio         {c.journey.cpu_seconds / c.peer.cpu_seconds:>10.2f}")
     print(f"  memory ratio      {c.journey.peak_mib / c.peer.peak_mib:>10.2f}")
     print(f"  results           {c.detail}")
@@ -287,14 +345,14 @@ def run_main(args: argparse.Namespace) -> int:
     if args.incremental:
         project = ensure_data(args.data, args.accounts, args.events)
         print(f"\n{args.accounts:,} accounts, {args.events:,} events, one new day ({AS_OF}):")
-        nightly = incremental(project, AS_OF, args.early_warning)
+        nightly = incremental(project, AS_OF, args.early_warning, args.repeat)
         report_incremental(nightly)
         return 0 if nightly.identical else 1
     results = []
     for accounts, events in sizes:
         project = ensure_data(args.data, accounts, events)
         print(f"\n{accounts:,} accounts, {events:,} events (as_of {AS_OF}):")
-        result = compare(project, AS_OF, args.early_warning)
+        result = compare(project, AS_OF, args.early_warning, args.repeat)
         report(result)
         results.append(result)
     if args.scaling:
@@ -330,6 +388,13 @@ def worker_main(kind: str, rest: list[str]) -> None:
         raise SystemExit(f"unknown worker {kind}")
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text}")
+    return value
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
         sys.path.insert(0, str(HERE))
@@ -350,6 +415,13 @@ def main() -> None:
         action="store_true",
         help="Run journey with the learned early warning on, as a real nightly run does "
         "(the peer computes the rules only).",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="Measure each contender N times, interleaved, and report medians (default 3).",
     )
     sys.path.insert(0, str(HERE))
     sys.exit(run_main(parser.parse_args()))
