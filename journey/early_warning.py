@@ -30,14 +30,13 @@ def apply_early_warning(
     """
     # scikit-learn is imported here, on use: it takes seconds to load.
     from journey.risk import RiskOptions, risk_detail, with_risk
-    from journey.risk.history import History, load_history, watched_grid
+    from journey.risk.history import History, watched_history
 
     settings = config.settings.risk
     options = RiskOptions(horizon=settings.horizon_days, threshold=settings.threshold)
     try:
         if evaluation.history_grid is None or evaluation.history_accounts is None:
-            history = load_history(config, evaluation.as_of)
-            history = dataclasses.replace(history, grid=watched_grid(config, history))
+            history = watched_history(config, evaluation.as_of)
             evaluation = dataclasses.replace(evaluation, history_grid=history.grid)
         else:
             history = History(

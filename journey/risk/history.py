@@ -13,6 +13,7 @@ nightly run; here they are simply not used.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -106,3 +107,10 @@ def watched_grid(config: Config, history: History) -> pl.DataFrame:
     """`history.grid` with each account's days up to its `journey.watch.watch_end` only: all
     the early warning can read, and what the nightly run keeps and extends."""
     return watched(history.grid.lazy(), history.accounts.lazy(), config.journeys).collect()
+
+
+def watched_history(config: Config, until: dt.date) -> History:
+    """`load_history` cut to each account's watch end (`watched_grid`): what the early
+    warning learns from and scores, in the rows the nightly run keeps."""
+    history = load_history(config, until)
+    return dataclasses.replace(history, grid=watched_grid(config, history))

@@ -18,7 +18,7 @@ import polars as pl
 from journey.config import Config
 from journey.risk.evaluation import Report, report, time_split
 from journey.risk.explain import drivers, reference_values
-from journey.risk.history import History, load_history
+from journey.risk.history import History, watched_history
 from journey.risk.labels import Snapshots, build_snapshots
 from journey.risk.model import Encoding, RiskModel, fit, make_encoding
 
@@ -63,9 +63,10 @@ def prepare(
     config: Config, as_of: dt.date, options: RiskOptions, history: History | None = None
 ) -> tuple[History, Snapshots]:
     """Read usage up to as_of once (unless `history`, read up to as_of, is given) and build
-    every snapshot from it."""
+    every snapshot from it. Only each account's days up to its watch end are kept
+    (`journey.watch`): the snapshots are the same, from fewer rows."""
     if history is None:
-        history = load_history(config, as_of)
+        history = watched_history(config, as_of)
     elif history.until != as_of:
         raise ValueError(f"the history runs to {history.until}, not to {as_of}")
     snapshots = build_snapshots(

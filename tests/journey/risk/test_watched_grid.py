@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 
 from journey.risk.history import History, load_history, watched_grid
 from journey.risk.labels import build_snapshots
+from journey.risk.service import RiskOptions, prepare
 from journey.risk.timeline import milestone_table
 from journey.watch import UNTIL, watch_end
 from support import Project
@@ -61,3 +62,14 @@ def test_the_watched_grid_does_not_grow_with_the_history(synthetic: Project) -> 
     (all_then, kept_then), (all_later, kept_later) = heights
     assert all_later > all_then
     assert kept_later == kept_then
+
+
+def test_the_risk_commands_learn_from_the_watched_grid(synthetic: Project) -> None:
+    # `journey risk train|evaluate|score` read the history themselves (`prepare`): the same
+    # rows the nightly run keeps, not every account's days through as_of.
+    config = synthetic.config()
+    history, snapshots = prepare(config, AS_OF, RiskOptions())
+    whole = load_history(config, AS_OF)
+    assert history.grid.height < whole.grid.height / 2
+    assert_frame_equal(history.grid, watched_grid(config, whole), check_exact=True)
+    assert snapshots.labelled.height > 100
