@@ -1,7 +1,8 @@
 """Compose sources, segments, metrics and progress into one evaluation for one as_of.
 
 This is a pure function of (config, inputs, as_of): it reads the sources, builds one lazy
-plan and collects it once. Writing results is the store's job.
+plan and collects it once — or, for a full run too large to hold at once, once per batch of
+accounts (`BATCH_ROWS`), with the same results. Writing results is the store's job.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from journey.usage_read import UsageRead, read_usage
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (
+    ACCOUNT,
     DAY,
+    END,
     ROW,
     account_index,
     activity_source,
@@ -42,6 +45,7 @@ from metrics.compute import (
     grid_rows,
     grid_values,
     last_activity,
+    place_rows,
     placed_accounts,
     with_last_active,
 )
@@ -55,6 +59,7 @@ from metrics.usage import (
     conform_daily,
     conform_events,
     reason_counts,
+    reason_text,
 )
 from segments.conditions import type_problems
 from segments.rules import assign_segments
@@ -229,75 +234,62 @@ def evaluate(
     # collect below computes each of them once instead of once per branch.
     since = grid_start(prior, metrics) if prior is not None else None
     index_df = account_index(started_lazy, as_of, since).collect()
-    index = index_df.lazy()
     # Every account, with where its days lie in the grid (null if it has none): one join of
     # the usage rows both checks their account and places them (`grid_rows`).
-    known = placed_accounts(accounts.lazy(), index)
+    known = placed_accounts(accounts.lazy(), index_df.lazy())
     reads = read_usage(config, known, started_lazy, as_of, prior)
     for name, read in reads.items():
         files += resolve_files(getattr(sources, name), config.root, name)
         _check_metrics_against(config, name, read.clean.collect_schema())
     _check_sources_configured(config, set(reads))
 
-    # Every row read, compact (cached): the one pass over the usage data. The rows on the days
-    # of the grid feed the metrics; all of them, the quarantine counts and the newest day.
-    compacted = compact_sources(
-        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
-    )
-    windowed = {name: f.filter(pl.col(ROW).is_not_null()) for name, f in compacted.items()}
-    carried = carried_rows(prior, index, metrics) if prior is not None else None
-    values, live = grid_values(index_df, windowed, metrics, carried=carried, keep_totals=True)
-    values = values.cache()
-    new_days = values if prior is None else values.filter(pl.col("day") > prior.as_of)
-    prior_milestones = prior.milestones.lazy() if prior is not None else None
-    states = milestone_states(
-        new_days, started_lazy, config.journeys, as_of, prior_milestones
-    ).cache()
-    activity = _activity(windowed, index, prior)
-    names = {j.id: j.title for j in config.journeys.values()}
-    kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
-    newest = pl.concat(
-        [f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()]
-        or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
-    ).select(pl.col(DAY).max())
-    bad_rows = pl.concat(
-        [reason_counts(frame, name, name) for name, frame in compacted.items()]
-        or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
-    )
-    carry = [
-        started_lazy.select("account_id", "journey", "start_date")
-        .join(activity, on="account_id", how="left")
-        .select(list(ACCOUNTS_SCHEMA)),
-        states.select([pl.col(c).cast(t) for c, t in MILESTONES_SCHEMA.items()]),
-        totals_after(values, metrics, as_of),
-        distinct_after(live, index, metrics),
-    ]
-    if history:
-        history_rows = _new_history(values, windowed, index_df, metrics, prior)
-        carry.append(watched(history_rows, started_lazy, config.journeys))
     names_read = list(reads)
-    try:
-        collected = pl.collect_all(
-            [
-                account_results(started_lazy, states, activity, names, as_of),
-                milestone_results(states),
-                bad_rows,
-                newest,
-                *carry,
-                *[reads[n].checks for n in names_read],
-                *[_file_days(reads[n]) for n in names_read],
-            ],
-            # An incremental run's data is small: the in-memory engine is faster on it.
-            engine=ENGINE if prior is None else "in-memory",
+    batches = _batches(started, index_df) if prior is None else [started]
+    if len(batches) == 1:
+        # Every row read, compact (cached): the one pass over the usage data. The rows on the
+        # days of the grid feed the metrics; all of them, the quarantine counts and the newest
+        # day.
+        compacted = compact_sources(
+            {name: grid_rows(read.tagged) for name, read in reads.items()},
+            metrics,
+            (DAY, REASON),
         )
-    except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"input data could not be evaluated: {first}") from exc
+        windowed = {name: f.filter(pl.col(ROW).is_not_null()) for name, f in compacted.items()}
+        kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
+        newest = pl.concat(
+            [f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()]
+            or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
+        ).select(pl.col(DAY).max())
+        bad_rows = pl.concat(
+            [reason_counts(frame, name, name) for name, frame in compacted.items()]
+            or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
+        )
+        results, carry = _plan(
+            config, started_lazy, index_df, windowed, metrics, as_of, prior, history
+        )
+        try:
+            collected = pl.collect_all(
+                [
+                    *results,
+                    bad_rows,
+                    newest,
+                    *carry,
+                    *[reads[n].checks for n in names_read],
+                    *[_file_days(reads[n]) for n in names_read],
+                ],
+                # An incremental run's data is small: the in-memory engine is faster on it.
+                engine=ENGINE if prior is None else "in-memory",
+            )
+        except pl.exceptions.PolarsError as exc:
+            raise _input_error(exc) from exc
+    else:
+        collected = _collect_in_batches(config, accounts, batches, reads, metrics, as_of, history)
+    # [account results, milestone results, bad rows, newest day, *carry, *checks, *file days]
     account_df, milestone_df, bad_df, newest_df = collected[:4]
-    carried_frames = collected[4 : 4 + len(carry)]
-    rest = collected[4 + len(carry) :]
-    checks = dict(zip(names_read, rest[: len(names_read)], strict=True))
-    file_days = dict(zip(names_read, rest[len(names_read) :], strict=True))
+    reads_at = len(collected) - 2 * len(names_read)
+    carried_frames = collected[4:reads_at]
+    checks = dict(zip(names_read, collected[reads_at : reads_at + len(names_read)], strict=True))
+    file_days = dict(zip(names_read, collected[reads_at + len(names_read) :], strict=True))
     newest_day = newest_df["day"][0]
     if prior is not None:
         _check_late(prior, checks)
@@ -348,6 +340,135 @@ def evaluate(
         history_accounts=history_accounts(started) if history else None,
         history_grid=grid,
     )
+
+
+#: A full run evaluates its accounts in batches of at most about this many grid rows (days of
+#: accounts): its memory follows the grid and the usage rows of the accounts it holds at once.
+#: At 50,000 accounts over 180 days (4.5M rows) one batch; at 1,000,000, five.
+BATCH_ROWS = 20_000_000
+
+
+def _batches(started: pl.DataFrame, index: pl.DataFrame) -> list[pl.DataFrame]:
+    """The started accounts in contiguous ranges of account ids (`index` is their
+    `account_index`, sorted by id), each ending within the first BATCH_ROWS grid rows
+    after the previous one; all of them at once when they fit."""
+    if index.is_empty() or int(index[END][-1]) <= BATCH_ROWS:
+        return [started]
+    batch = index.select(ACCOUNT, ((pl.col(END) - 1) // BATCH_ROWS).alias("__batch"))
+    numbered = started.join(batch, on=ACCOUNT).sort("__batch", ACCOUNT)
+    return [part.drop("__batch") for part in numbered.partition_by("__batch", maintain_order=True)]
+
+
+def _plan(
+    config: Config,
+    started: pl.LazyFrame,
+    index_df: pl.DataFrame,
+    windowed: dict[str, pl.LazyFrame],
+    metrics: dict[str, Metric],
+    as_of: dt.date,
+    prior: CarriedState | None,
+    history: bool,
+) -> tuple[list[pl.LazyFrame], list[pl.LazyFrame]]:
+    """The results (accounts, milestones) and the state to carry, of the accounts `started`
+    whose grid is `index_df`, from their compact usage rows `windowed`."""
+    index = index_df.lazy()
+    carried = carried_rows(prior, index, metrics) if prior is not None else None
+    values, live = grid_values(index_df, windowed, metrics, carried=carried, keep_totals=True)
+    values = values.cache()
+    new_days = values if prior is None else values.filter(pl.col("day") > prior.as_of)
+    prior_milestones = prior.milestones.lazy() if prior is not None else None
+    states = milestone_states(new_days, started, config.journeys, as_of, prior_milestones).cache()
+    activity = _activity(windowed, index, prior)
+    names = {j.id: j.title for j in config.journeys.values()}
+    carry = [
+        started.select("account_id", "journey", "start_date")
+        .join(activity, on="account_id", how="left")
+        .select(list(ACCOUNTS_SCHEMA)),
+        states.select([pl.col(c).cast(t) for c, t in MILESTONES_SCHEMA.items()]),
+        totals_after(values, metrics, as_of),
+        distinct_after(live, index, metrics),
+    ]
+    if history:
+        history_rows = _new_history(values, windowed, index_df, metrics, prior)
+        carry.append(watched(history_rows, started, config.journeys))
+    results = [
+        account_results(started, states, activity, names, as_of),
+        milestone_results(states),
+    ]
+    return results, carry
+
+
+def _collect_in_batches(
+    config: Config,
+    accounts: pl.DataFrame,
+    batches: list[pl.DataFrame],
+    reads: dict[str, UsageRead],
+    metrics: dict[str, Metric],
+    as_of: dt.date,
+    history: bool,
+) -> list[pl.DataFrame]:
+    """A full run's frames, as the one collect of `evaluate` lays them out, with the accounts
+    evaluated batch by batch: each batch reads the usage again and keeps only its own
+    accounts' rows, so that no more than one batch's rows and grid are in memory. Exact:
+    accounts never share a value. The quarantine counts and the newest day come from one
+    narrow pass over every row first (`reads`, placed on no batch)."""
+    overview: dict[str, pl.LazyFrame] = {}
+    names_read = list(reads)
+    try:
+        for name, read in reads.items():
+            kept = (pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)).alias("__kept")
+            # Per reason (null: kept), how many rows and the newest kept day: small.
+            overview[name] = (
+                read.tagged.select(DAY, REASON, kept)
+                .group_by(REASON)
+                .agg(pl.len().alias("rows"), pl.col(DAY).filter("__kept").max())
+                .collect(engine=ENGINE)
+                .lazy()
+            )
+        first = pl.collect_all(
+            [
+                pl.concat(
+                    [
+                        o.filter(pl.col(REASON).is_not_null()).select(
+                            pl.lit(name).alias("source"),
+                            reason_text(pl.col(REASON), name).alias("reason"),
+                            pl.col("rows").cast(pl.UInt32),
+                        )
+                        for name, o in overview.items()
+                    ]
+                    or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
+                ),
+                pl.concat(
+                    [o.select(pl.col(DAY).max()) for o in overview.values()]
+                    or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
+                ).select(pl.col(DAY).max()),
+                *[reads[n].checks for n in names_read],
+                *[_file_days(reads[n]) for n in names_read],
+            ]
+        )
+        parts: list[list[pl.DataFrame]] = []
+        for started in batches:
+            index_df = account_index(started.lazy(), as_of).collect()
+            known = placed_accounts(accounts.lazy(), index_df.lazy())
+            mine = read_usage(config, known, started.lazy(), as_of, None)
+            windowed = compact_sources(
+                {name: place_rows(read.tagged) for name, read in mine.items()},
+                metrics,
+                (DAY, REASON),
+            )
+            results, carry = _plan(
+                config, started.lazy(), index_df, windowed, metrics, as_of, None, history
+            )
+            parts.append(pl.collect_all([*results, *carry], engine=ENGINE))
+    except pl.exceptions.PolarsError as exc:
+        raise _input_error(exc) from exc
+    joined = [pl.concat(frames) for frames in zip(*parts, strict=True)]
+    return [*joined[:2], *first[:2], *joined[2:], *first[2:]]
+
+
+def _input_error(exc: pl.exceptions.PolarsError) -> InputError:
+    first = str(exc).strip().splitlines()[0]
+    return InputError(f"input data could not be evaluated: {first}")
 
 
 def check_prior(

@@ -1,0 +1,177 @@
+"""A full run whose grid is large evaluates its accounts in batches (journey.evaluate,
+`BATCH_ROWS`), which must change nothing: the results, the quarantine counts, the newest day,
+the state carried to the next run and the early warning's grid are those of one batch.
+
+The projects are the incremental tests' (every metric kind; usage as one Parquet file a day,
+with rows of unknown accounts and from before an account's start); the batches are made small
+by lowering `BATCH_ROWS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from incremental_support import UNKNOWN, Event, assert_same, day, usage_project, write_events
+from polars.testing import assert_frame_equal
+
+import journey.evaluate as evaluate_module
+from journey.evaluate import Evaluation, evaluate
+from journey.incremental import CarriedState
+from metrics.compute import account_index
+from support import Project
+
+DAYS = 14
+
+
+def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(frame.columns, nulls_last=True)
+
+
+def assert_same_state(got: CarriedState, want: CarriedState) -> None:
+    """The same state for the next run (row order aside: the next run joins it)."""
+    assert (got.as_of, got.newest_usage_day, got.sql_rows, got.metrics) == (
+        want.as_of,
+        want.newest_usage_day,
+        want.sql_rows,
+        want.metrics,
+    )
+    for name in ("accounts", "milestones", "totals", "distinct", "files"):
+        assert_frame_equal(
+            _sorted(getattr(got, name)), _sorted(getattr(want, name)), check_exact=True
+        )
+
+
+def assert_same_run(got: Evaluation, want: Evaluation) -> None:
+    assert_same(got, want)
+    assert got.quarantine == want.quarantine
+    assert (got.not_started, got.unassigned, got.input_fingerprint) == (
+        want.not_started,
+        want.unassigned,
+        want.input_fingerprint,
+    )
+    assert got.state is not None and want.state is not None
+    assert_same_state(got.state, want.state)
+    if want.history_grid is None:
+        assert got.history_grid is None
+    else:  # kept in (account, day) order: the next run extends it by position
+        assert got.history_grid is not None
+        assert_frame_equal(got.history_grid, want.history_grid, check_exact=True)
+
+
+def _batch_count(project: Project, as_of: dt.date) -> int:
+    """How many batches `evaluate` makes of the project's started accounts."""
+    accounts = pl.read_csv(project.root / "data/accounts.csv", try_parse_dates=True)
+    started = accounts.filter(pl.col("start_date") <= as_of)
+    index = account_index(started.lazy(), as_of).collect()
+    return len(evaluate_module._batches(started, index))
+
+
+accounts_st = st.lists(
+    st.tuples(st.integers(0, 10), st.sampled_from(["pro", "basic"])), min_size=1, max_size=7
+)
+event_st = st.tuples(
+    st.integers(-1, 6),  # account index (modulo the accounts); -1: unknown
+    st.integers(0, DAYS - 1),
+    st.integers(0, 23),
+    st.sampled_from(["login", "login", "report", "export"]),
+    st.sampled_from(["u1", "u2", "u3", "u4", None]),
+    st.sampled_from([None, 0, 1, 2, 5]),
+)
+
+
+def _write_usage(project: Project, accounts: list[str], raw: list[tuple]) -> None:
+    """The events of `raw` (account index, day, hour, event, user, value), a file a day."""
+    files: dict[int, list[Event]] = {0: []}
+    for index, event_day, hour, event, user, value in raw:
+        account = UNKNOWN if index < 0 else accounts[index % len(accounts)]
+        files.setdefault(event_day, []).append((account, day(event_day), hour, event, user, value))
+    for file_day, rows in files.items():
+        write_events(project, day(file_day).isoformat(), rows)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    starts=accounts_st,
+    raw=st.lists(event_st, max_size=60),
+    as_of=st.integers(2, DAYS - 1),
+    batch_rows=st.integers(1, 25),
+    history=st.booleans(),
+)
+def test_a_full_run_in_batches_equals_one_in_one_go(
+    starts: list[tuple[int, str]], raw: list[tuple], as_of: int, batch_rows: int, history: bool
+) -> None:
+    accounts = [(f"a{i}", day(start), plan) for i, (start, plan) in enumerate(starts)]
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        project = usage_project(Path(tmp), accounts)
+        _write_usage(project, [a for a, _, _ in accounts], raw)
+        config = project.config()
+        whole = evaluate(config, day(as_of), history=history)
+        patch.setattr(evaluate_module, "BATCH_ROWS", batch_rows)
+        batched = evaluate(config, day(as_of), history=history)
+        assert_same_run(batched, whole)
+
+
+def test_the_batches_are_contiguous_ranges_of_accounts_within_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = [(f"a{i}", day(i % 5), "basic") for i in range(9)]
+    project = usage_project(tmp_path, accounts)
+    as_of = day(9)
+    started = pl.DataFrame(
+        {"account_id": [a for a, _, _ in accounts], "start_date": [s for _, s, _ in accounts]}
+    )
+    index = account_index(started.lazy(), as_of).collect()
+    assert evaluate_module._batches(started, index) == [started]  # 6..10 days each: 72 rows
+    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 20)
+    batches = evaluate_module._batches(started, index)
+    assert len(batches) == 4
+    ids = [b["account_id"].to_list() for b in batches]
+    assert [i for part in ids for i in part] == sorted(started["account_id"].to_list())
+    for batch in batches:  # each ends within the limit after the previous one's end
+        days = (as_of - batch["start_date"]).dt.total_days() + 1
+        assert days.sum() <= 20 + days.max()
+    assert _batch_count(project, as_of) == 4
+
+
+def test_the_next_night_continues_a_batched_full_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = [(f"a{i}", day(i % 4), "pro" if i % 3 else "basic") for i in range(8)]
+    project = usage_project(tmp_path, accounts)
+    raw = [
+        (i % 9 - 1, d, h, event, user, value)
+        for i, (d, h, event, user, value) in enumerate(
+            [(d, (d * 7) % 24, e, u, v) for d in range(12) for e, u, v in _DAY_EVENTS]
+        )
+    ]
+    _write_usage(project, [a for a, _, _ in accounts], raw)
+    config = project.config()
+    whole = evaluate(config, day(10), history=True)
+    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 15)
+    assert _batch_count(project, day(10)) > 2
+    batched = evaluate(config, day(10), history=True)
+    assert_same_run(batched, whole)
+    assert [(q.reason, q.rows) for q in batched.quarantine] == [
+        ("account_id not in the accounts source", 6)  # counted once, not once per batch
+    ]
+    assert batched.state is not None
+    state = dataclasses.replace(batched.state, history=batched.history_grid)
+    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 20_000_000)
+    following = evaluate(config, day(11), prior=state, history=True)
+    assert following.mode == "incremental"
+    assert_same(following, evaluate(config, day(11), history=True))
+
+
+_DAY_EVENTS = [
+    ("login", "u1", 1),
+    ("login", "u2", 2),
+    ("report", "u3", None),
+    ("export", None, 5),
+]
