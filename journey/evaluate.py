@@ -230,8 +230,6 @@ def evaluate(
         check_accounts(prior, started)
 
     started_lazy = started.lazy()
-    # `.cache()` marks the nodes that several branches of the plan share, so that the one
-    # collect below computes each of them once instead of once per branch.
     since = grid_start(prior, metrics) if prior is not None else None
     index_df = account_index(started_lazy, as_of, since).collect()
     # Every account, with where its days lie in the grid (null if it has none): one join of
@@ -246,42 +244,9 @@ def evaluate(
     names_read = list(reads)
     batches = _batches(started, index_df) if prior is None else [started]
     if len(batches) == 1:
-        # Every row read, compact (cached): the one pass over the usage data. The rows on the
-        # days of the grid feed the metrics; all of them, the quarantine counts and the newest
-        # day.
-        compacted = compact_sources(
-            {name: grid_rows(read.tagged) for name, read in reads.items()},
-            metrics,
-            (DAY, REASON),
+        collected = _collect_at_once(
+            config, reads, started_lazy, index_df, metrics, as_of, prior, history
         )
-        windowed = {name: f.filter(pl.col(ROW).is_not_null()) for name, f in compacted.items()}
-        kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
-        newest = pl.concat(
-            [f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()]
-            or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
-        ).select(pl.col(DAY).max())
-        bad_rows = pl.concat(
-            [reason_counts(frame, name, name) for name, frame in compacted.items()]
-            or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
-        )
-        results, carry = _plan(
-            config, started_lazy, index_df, windowed, metrics, as_of, prior, history
-        )
-        try:
-            collected = pl.collect_all(
-                [
-                    *results,
-                    bad_rows,
-                    newest,
-                    *carry,
-                    *[reads[n].checks for n in names_read],
-                    *[_file_days(reads[n]) for n in names_read],
-                ],
-                # An incremental run's data is small: the in-memory engine is faster on it.
-                engine=ENGINE if prior is None else "in-memory",
-            )
-        except pl.exceptions.PolarsError as exc:
-            raise _input_error(exc) from exc
     else:
         collected = _collect_in_batches(config, accounts, batches, reads, metrics, as_of, history)
     # [account results, milestone results, bad rows, newest day, *carry, *checks, *file days]
@@ -342,6 +307,51 @@ def evaluate(
     )
 
 
+def _collect_at_once(
+    config: Config,
+    reads: dict[str, UsageRead],
+    started: pl.LazyFrame,
+    index_df: pl.DataFrame,
+    metrics: dict[str, Metric],
+    as_of: dt.date,
+    prior: CarriedState | None,
+    history: bool,
+) -> list[pl.DataFrame]:
+    """Every frame of a run in one collect: [account results, milestone results, bad rows,
+    newest day, *carry, *checks, *file days]."""
+    # Every row read, compact (cached): the one pass over the usage data. The rows on the days
+    # of the grid feed the metrics; all of them, the quarantine counts and the newest day.
+    compacted = compact_sources(
+        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
+    )
+    windowed = {name: f.filter(pl.col(ROW).is_not_null()) for name, f in compacted.items()}
+    kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
+    newest = pl.concat(
+        [f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()]
+        or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
+    ).select(pl.col(DAY).max())
+    bad_rows = pl.concat(
+        [reason_counts(frame, name, name) for name, frame in compacted.items()]
+        or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
+    )
+    results, carry = _plan(config, started, index_df, windowed, metrics, as_of, prior, history)
+    try:
+        return pl.collect_all(
+            [
+                *results,
+                bad_rows,
+                newest,
+                *carry,
+                *[read.checks for read in reads.values()],
+                *[_file_days(read) for read in reads.values()],
+            ],
+            # An incremental run's data is small: the in-memory engine is faster on it.
+            engine=ENGINE if prior is None else "in-memory",
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise _input_error(exc) from exc
+
+
 #: A full run evaluates its accounts in batches of at most about this many grid rows (days of
 #: accounts): its memory follows the grid and the usage rows of the accounts it holds at once.
 #: At 50,000 accounts over 180 days (4.5M rows) one batch; at 1,000,000, five.
@@ -370,7 +380,10 @@ def _plan(
     history: bool,
 ) -> tuple[list[pl.LazyFrame], list[pl.LazyFrame]]:
     """The results (accounts, milestones) and the state to carry, of the accounts `started`
-    whose grid is `index_df`, from their compact usage rows `windowed`."""
+    whose grid is `index_df`, from their compact usage rows `windowed`.
+
+    `.cache()` marks the nodes that several branches of the plan share, so that one collect
+    computes each of them once instead of once per branch."""
     index = index_df.lazy()
     carried = carried_rows(prior, index, metrics) if prior is not None else None
     values, live = grid_values(index_df, windowed, metrics, carried=carried, keep_totals=True)
