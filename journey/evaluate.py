@@ -242,7 +242,7 @@ def evaluate(
     _check_sources_configured(config, set(reads))
 
     names_read = list(reads)
-    batches = _batches(started, index_df) if prior is None else [started]
+    batches = account_batches(started, index_df) if prior is None else [started]
     if len(batches) == 1:
         collected = _collect_at_once(
             config, reads, started_lazy, index_df, metrics, as_of, prior, history
@@ -358,7 +358,7 @@ def _collect_at_once(
 BATCH_ROWS = 20_000_000
 
 
-def _batches(started: pl.DataFrame, index: pl.DataFrame) -> list[pl.DataFrame]:
+def account_batches(started: pl.DataFrame, index: pl.DataFrame) -> list[pl.DataFrame]:
     """The started accounts in contiguous ranges of account ids (`index` is their
     `account_index`, sorted by id), each ending within the first BATCH_ROWS grid rows
     after the previous one; all of them at once when they fit."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from journey.config import Config
-from journey.evaluate import ENGINE, conformed_usage, history_accounts
+from journey.evaluate import ENGINE, account_batches, conformed_usage, history_accounts
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import account_index, activity_source, daily_values, placed_accounts
@@ -87,14 +87,23 @@ def load_history(config: Config, until: dt.date) -> History:
     try:
         started_df = started.collect()
         index = account_index(started_df.lazy(), until).collect()
-        usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
-        grid = daily_values(index, usage, config.metrics, activity=activity_source(usage))
-        grid_df = grid.collect(engine=ENGINE)
+        batches = account_batches(started_df, index)
+        parts = []
+        # A large history is read batch by batch of accounts, as a full run does: each batch
+        # reads the usage again, and only its grid is in memory with its rows.
+        for batch in batches:
+            if len(batches) > 1:
+                index = account_index(batch.lazy(), until).collect()
+            usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
+            grid = daily_values(index, usage, config.metrics, activity=activity_source(usage))
+            part = grid.collect(engine=ENGINE)
+            if "last_active" not in part.columns:
+                part = part.with_columns(last_active=pl.lit(None, dtype=pl.Date))
+            parts.append(part)
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"input data could not be read: {first}") from exc
-    if "last_active" not in grid_df.columns:
-        grid_df = grid_df.with_columns(last_active=pl.lit(None, dtype=pl.Date))
+    grid_df = pl.concat(parts)
     return History(
         until=until,
         accounts=history_accounts(started_df),

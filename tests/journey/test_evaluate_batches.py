@@ -1,6 +1,7 @@
 """A full run whose grid is large evaluates its accounts in batches (journey.evaluate,
 `BATCH_ROWS`), which must change nothing: the results, the quarantine counts, the newest day,
-the state carried to the next run and the early warning's grid are those of one batch.
+the state carried to the next run and the early warning's grid are those of one batch. The
+history the risk commands read (`load_history`) is read in the same batches.
 
 The projects are the incremental tests' (every metric kind; usage as one Parquet file a day,
 with rows of unknown accounts and from before an account's start); the batches are made small
@@ -24,6 +25,7 @@ from polars.testing import assert_frame_equal
 import journey.evaluate as evaluate_module
 from journey.evaluate import Evaluation, evaluate
 from journey.incremental import CarriedState
+from journey.risk.history import load_history
 from metrics.compute import account_index
 from support import Project
 
@@ -70,7 +72,7 @@ def _batch_count(project: Project, as_of: dt.date) -> int:
     accounts = pl.read_csv(project.root / "data/accounts.csv", try_parse_dates=True)
     started = accounts.filter(pl.col("start_date") <= as_of)
     index = account_index(started.lazy(), as_of).collect()
-    return len(evaluate_module._batches(started, index))
+    return len(evaluate_module.account_batches(started, index))
 
 
 accounts_st = st.lists(
@@ -128,9 +130,9 @@ def test_the_batches_are_contiguous_ranges_of_accounts_within_the_limit(
         {"account_id": [a for a, _, _ in accounts], "start_date": [s for _, s, _ in accounts]}
     )
     index = account_index(started.lazy(), as_of).collect()
-    assert evaluate_module._batches(started, index) == [started]  # 6..10 days each: 72 rows
+    assert evaluate_module.account_batches(started, index) == [started]  # 6..10 days each: 72 rows
     monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 20)
-    batches = evaluate_module._batches(started, index)
+    batches = evaluate_module.account_batches(started, index)
     assert len(batches) == 4
     ids = [b["account_id"].to_list() for b in batches]
     assert [i for part in ids for i in part] == sorted(started["account_id"].to_list())
@@ -140,11 +142,11 @@ def test_the_batches_are_contiguous_ranges_of_accounts_within_the_limit(
     assert _batch_count(project, as_of) == 4
 
 
-def test_the_next_night_continues_a_batched_full_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _busy_project(root: Path) -> Project:
+    """Eight accounts starting on days 0-3, four events a day for 12 days, every ninth of
+    them from an unknown account."""
     accounts = [(f"a{i}", day(i % 4), "pro" if i % 3 else "basic") for i in range(8)]
-    project = usage_project(tmp_path, accounts)
+    project = usage_project(root, accounts)
     raw = [
         (i % 9 - 1, d, h, event, user, value)
         for i, (d, h, event, user, value) in enumerate(
@@ -152,6 +154,13 @@ def test_the_next_night_continues_a_batched_full_run(
         )
     ]
     _write_usage(project, [a for a, _, _ in accounts], raw)
+    return project
+
+
+def test_the_next_night_continues_a_batched_full_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _busy_project(tmp_path)
     config = project.config()
     whole = evaluate(config, day(10), history=True)
     monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 15)
@@ -175,3 +184,17 @@ _DAY_EVENTS = [
     ("report", "u3", None),
     ("export", None, 5),
 ]
+
+
+def test_the_history_read_in_batches_is_the_one_read_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What `journey risk` and the early warning's fallback read (every metric, each day).
+    project = _busy_project(tmp_path)
+    config = project.config()
+    whole = load_history(config, day(10))
+    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 15)
+    assert _batch_count(project, day(10)) > 2
+    batched = load_history(config, day(10))
+    assert_frame_equal(batched.grid, whole.grid, check_exact=True)
+    assert_frame_equal(batched.accounts, whole.accounts, check_exact=True)
