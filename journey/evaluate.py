@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -203,8 +204,12 @@ def evaluate(
     *,
     prior: CarriedState | None = None,
     history: bool = False,
+    on_batch: Callable[[str], None] | None = None,
 ) -> Evaluation:
     """Evaluate every account's journey progress on `as_of`.
+
+    `on_batch` hears, as a short sentence, of each batch of accounts a large full run
+    evaluates in turn (see `BATCH_ROWS`).
 
     With `prior` (what the run on an earlier day left), only the usage that is new since then
     is read and evaluated (see `journey.incremental`); FullRunNeeded says when that cannot be
@@ -248,7 +253,9 @@ def evaluate(
             config, reads, started_lazy, index_df, metrics, as_of, prior, history
         )
     else:
-        collected = _collect_in_batches(config, accounts, batches, reads, metrics, as_of, history)
+        collected = _collect_in_batches(
+            config, accounts, batches, reads, metrics, as_of, history, on_batch
+        )
     # [account results, milestone results, bad rows, newest day, *carry, *checks, *file days]
     account_df, milestone_df, bad_df, newest_df = collected[:4]
     reads_at = len(collected) - 2 * len(names_read)
@@ -419,6 +426,7 @@ def _collect_in_batches(
     metrics: dict[str, Metric],
     as_of: dt.date,
     history: bool,
+    on_batch: Callable[[str], None] | None = None,
 ) -> list[pl.DataFrame]:
     """A full run's frames, as the one collect of `evaluate` lays them out, with the accounts
     evaluated batch by batch: each batch reads the usage again and keeps only its own
@@ -460,7 +468,9 @@ def _collect_in_batches(
             ]
         )
         parts: list[list[pl.DataFrame]] = []
-        for started in batches:
+        for number, started in enumerate(batches, start=1):
+            if on_batch is not None:
+                on_batch(f"accounts batch {number} of {len(batches)} ({started.height:,} accounts)")
             index_df = account_index(started.lazy(), as_of).collect()
             known = placed_accounts(accounts.lazy(), index_df.lazy())
             mine = read_usage(config, known, started.lazy(), as_of, None)

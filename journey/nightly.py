@@ -89,8 +89,8 @@ def _evaluate(
         except FullRunNeeded as exc:
             prior = str(exc)
     log.debug("full run: %s", prior)
-    with step(f"evaluating {as_of} (full run)"):
-        return evaluate(config, as_of, history=history), prior
+    with step(f"evaluating {as_of} (full run)") as say:
+        return evaluate(config, as_of, history=history, on_batch=say), prior
 
 
 def run_notes(config: Config, engine: Engine, evaluation: Evaluation) -> tuple[str, ...]:

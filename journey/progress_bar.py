@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
@@ -32,15 +32,28 @@ def interactive(stream: TextIO | None = None) -> bool:
         return False
 
 
+def _quiet(detail: str) -> None:
+    """What `step` hands a block when progress does not show."""
+
+
 @contextmanager
-def step(description: str, stream: TextIO | None = None) -> Iterator[None]:
-    """Show `description` with a spinner while the block runs (terminals only)."""
+def step(description: str, stream: TextIO | None = None) -> Iterator[Callable[[str], None]]:
+    """Show `description` with a spinner while the block runs (terminals only).
+
+    The block gets a function that shows a line of detail under the step as it goes (a
+    batch of a long step, say): `with step("evaluating") as say: ... say("batch 2 of 5")`.
+    """
     stream = stream or sys.stderr
     if not interactive(stream):
-        yield
+        yield _quiet
         return
     console = Console(file=stream, stderr=stream is sys.stderr)
     began = time.perf_counter()
+
+    def say(detail: str) -> None:
+        elapsed = time.perf_counter() - began
+        console.print(f"    {detail}, at {elapsed:.1f} s", highlight=False)
+
     with console.status(f"{description} ..."):
-        yield
+        yield say
     console.print(f"  {description}: {time.perf_counter() - began:.1f} s", highlight=False)

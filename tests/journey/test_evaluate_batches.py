@@ -162,11 +162,20 @@ def test_the_next_night_continues_a_batched_full_run(
 ) -> None:
     project = _busy_project(tmp_path)
     config = project.config()
-    whole = evaluate(config, day(10), history=True)
+    heard: list[str] = []
+    whole = evaluate(config, day(10), history=True, on_batch=heard.append)
+    assert heard == []  # one batch: nothing to announce
     monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 15)
-    assert _batch_count(project, day(10)) > 2
-    batched = evaluate(config, day(10), history=True)
+    count = _batch_count(project, day(10))
+    assert count > 2
+    heard: list[str] = []
+    batched = evaluate(config, day(10), history=True, on_batch=heard.append)
     assert_same_run(batched, whole)
+    # Each batch is announced as it starts (a terminal shows it under the run's step).
+    assert [h.split(" (")[0] for h in heard] == [
+        f"accounts batch {n} of {count}" for n in range(1, count + 1)
+    ]
+    assert sum(int(h.split("(")[1].split()[0]) for h in heard) == 8  # accounts
     assert [(q.reason, q.rows) for q in batched.quarantine] == [
         ("account_id not in the accounts source", 6)  # counted once, not once per batch
     ]
