@@ -26,7 +26,7 @@ from journey.store.engine import database_url, make_engine, safe_url
 from journey.store.migrate import current_revision, head_revision
 from journey.store.writes import latest_run
 from metrics.accounts import conform_accounts
-from metrics.errors import InputError
+from metrics.errors import InputError, first_line
 from metrics.sources import scan
 
 SMTP_TIMEOUT_SECONDS = 5.0
@@ -84,7 +84,7 @@ def check_data(config: Config, today: dt.date | None = None) -> list[Finding]:
     try:
         newest = _newest_day(config)
     except (InputError, pl.exceptions.PolarsError) as exc:
-        first = str(exc).strip().splitlines()[0]
+        first = first_line(exc)
         return [
             Finding("data", False, first, "fix the file or the `sources:` entry", ExitCode.DATA)
         ]

@@ -52,7 +52,7 @@ from metrics.compute import (
 )
 from metrics.contracts import Quarantine
 from metrics.definitions import Metric, value_column
-from metrics.errors import InputError
+from metrics.errors import InputError, first_line
 from metrics.sources import resolve_files, scan
 from metrics.usage import (
     QUARANTINE_SCHEMA,
@@ -333,14 +333,8 @@ def _collect_at_once(
     )
     windowed = {name: f.filter(pl.col(ROW).is_not_null()) for name, f in compacted.items()}
     kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
-    newest = pl.concat(
-        [f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()]
-        or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
-    ).select(pl.col(DAY).max())
-    bad_rows = pl.concat(
-        [reason_counts(frame, name, name) for name, frame in compacted.items()]
-        or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
-    )
+    newest = _newest_day([f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()])
+    bad_rows = _set_aside([reason_counts(f, name, name) for name, f in compacted.items()])
     results, carry = _plan(config, started, index_df, windowed, metrics, as_of, prior, history)
     try:
         return pl.collect_all(
@@ -448,7 +442,7 @@ def _collect_in_batches(
             )
         first = pl.collect_all(
             [
-                pl.concat(
+                _set_aside(
                     [
                         o.filter(pl.col(REASON).is_not_null()).select(
                             pl.lit(name).alias("source"),
@@ -457,12 +451,8 @@ def _collect_in_batches(
                         )
                         for name, o in overview.items()
                     ]
-                    or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]
                 ),
-                pl.concat(
-                    [o.select(pl.col(DAY).max()) for o in overview.values()]
-                    or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]
-                ).select(pl.col(DAY).max()),
+                _newest_day([o.select(pl.col(DAY).max()) for o in overview.values()]),
                 *[reads[n].checks for n in names_read],
                 *[_file_days(reads[n]) for n in names_read],
             ]
@@ -489,9 +479,19 @@ def _collect_in_batches(
     return [*joined[:2], *first[:2], *joined[2:], *first[2:]]
 
 
+def _newest_day(per_source: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """The newest of each source's newest kept day (`day`); null without usage sources."""
+    empty = pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})
+    return pl.concat(per_source or [empty]).select(pl.col(DAY).max())
+
+
+def _set_aside(per_source: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """Each source's quarantine counts (QUARANTINE_SCHEMA), together."""
+    return pl.concat(per_source or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)])
+
+
 def _input_error(exc: pl.exceptions.PolarsError) -> InputError:
-    first = str(exc).strip().splitlines()[0]
-    return InputError(f"input data could not be evaluated: {first}")
+    return InputError(f"input data could not be evaluated: {first_line(exc)}")
 
 
 def check_prior(

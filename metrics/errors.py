@@ -9,3 +9,10 @@ class InputError(ValueError):
     def __init__(self, message: str, *, source: str | None = None) -> None:
         super().__init__(message)
         self.source = source
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (polars puts its plan below it); the error's
+    type when the message is empty."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -18,7 +18,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from metrics.errors import InputError
+from metrics.errors import InputError, first_line
 
 #: Type names a CSV `schema:` may use, and the polars type each reads as.
 COLUMN_TYPES: dict[str, pl.DataType] = {
@@ -233,9 +233,8 @@ def scan(
             )
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
-            f"source `{name}` ({spec.path}): cannot read: {first[:300]}", source=name
+            f"source `{name}` ({spec.path}): cannot read: {first_line(exc)[:300]}", source=name
         ) from exc
     return _canonical(frame, schema, spec, name)
 

@@ -24,7 +24,7 @@ from journey.evaluate import ENGINE, account_batches, conformed_usage, history_a
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import account_index, activity_source, daily_values, placed_accounts
-from metrics.errors import InputError
+from metrics.errors import InputError, first_line
 from metrics.sources import scan
 from segments.rules import assign_segments
 
@@ -101,8 +101,7 @@ def load_history(config: Config, until: dt.date) -> History:
                 part = part.with_columns(last_active=pl.lit(None, dtype=pl.Date))
             parts.append(part)
     except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"input data could not be read: {first}") from exc
+        raise InputError(f"input data could not be read: {first_line(exc)}") from exc
     grid_df = pl.concat(parts)
     return History(
         until=until,
