@@ -1,0 +1,42 @@
+"""journey.cli: the entry point ends every command the same way."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from journey.cli import main
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()  # the rest of the suite runs with a normal collector
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["--help"], 0), (["no-such-command"], 2)])
+def test_every_command_ends_with_the_collector_frozen(
+    unfrozen: None, monkeypatch: pytest.MonkeyPatch, argv: list[str], code: int
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["journey", *argv])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == code
+    assert gc.get_freeze_count() > 0
+
+
+def test_a_command_still_writes_all_its_output_on_the_way_out() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "journey.cli", "run", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--full" in done.stdout
+    assert "Traceback" not in done.stderr
