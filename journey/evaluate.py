@@ -2,7 +2,7 @@
 
 This is a pure function of (config, inputs, as_of): it reads the sources, builds one lazy
 plan and collects it once — or, for a full run too large to hold at once, once per batch of
-accounts (`BATCH_ROWS`), with the same results. Writing results is the store's job.
+accounts (`journey.batches`), with the same results. Writing results is the store's job.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Literal
 
 import polars as pl
 
+from journey.batches import account_batches, set_aside
 from journey.config import Config
 from journey.incremental import (
     ACCOUNTS_SCHEMA,
@@ -36,9 +37,7 @@ from journey.usage_read import UsageRead, read_usage
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (
-    ACCOUNT,
     DAY,
-    END,
     ROW,
     account_index,
     activity_source,
@@ -46,7 +45,6 @@ from metrics.compute import (
     grid_rows,
     grid_values,
     last_activity,
-    place_rows,
     placed_accounts,
     with_last_active,
 )
@@ -60,7 +58,6 @@ from metrics.usage import (
     conform_daily,
     conform_events,
     reason_counts,
-    reason_text,
 )
 from segments.conditions import type_problems
 from segments.rules import assign_segments
@@ -254,7 +251,7 @@ def evaluate(
         )
     else:
         collected = _collect_in_batches(
-            config, accounts, batches, reads, metrics, as_of, history, on_batch
+            config, batches, reads, index_df, metrics, as_of, history, on_batch
         )
     # [account results, milestone results, bad rows, newest day, *carry, *checks, *file days]
     account_df, milestone_df, bad_df, newest_df = collected[:4]
@@ -353,23 +350,6 @@ def _collect_at_once(
         raise _input_error(exc) from exc
 
 
-#: A full run evaluates its accounts in batches of at most about this many grid rows (days of
-#: accounts): its memory follows the grid and the usage rows of the accounts it holds at once.
-#: At 50,000 accounts over 180 days (4.5M rows) one batch; at 1,000,000, five.
-BATCH_ROWS = 20_000_000
-
-
-def account_batches(started: pl.DataFrame, index: pl.DataFrame) -> list[pl.DataFrame]:
-    """The started accounts in contiguous ranges of account ids (`index` is their
-    `account_index`, sorted by id), each ending within the first BATCH_ROWS grid rows
-    after the previous one; all of them at once when they fit."""
-    if index.is_empty() or int(index[END][-1]) <= BATCH_ROWS:
-        return [started]
-    batch = index.select(ACCOUNT, ((pl.col(END) - 1) // BATCH_ROWS).alias("__batch"))
-    numbered = started.join(batch, on=ACCOUNT).sort("__batch", ACCOUNT)
-    return [part.drop("__batch") for part in numbered.partition_by("__batch", maintain_order=True)]
-
-
 def _plan(
     config: Config,
     started: pl.LazyFrame,
@@ -414,65 +394,56 @@ def _plan(
 
 def _collect_in_batches(
     config: Config,
-    accounts: pl.DataFrame,
     batches: list[pl.DataFrame],
     reads: dict[str, UsageRead],
+    index_df: pl.DataFrame,
     metrics: dict[str, Metric],
     as_of: dt.date,
     history: bool,
     on_batch: Callable[[str], None] | None = None,
 ) -> list[pl.DataFrame]:
     """A full run's frames, as the one collect of `evaluate` lays them out, with the accounts
-    evaluated batch by batch: each batch reads the usage again and keeps only its own
-    accounts' rows, so that no more than one batch's rows and grid are in memory. Exact:
-    accounts never share a value. The quarantine counts and the newest day come from one
-    narrow pass over every row first (`reads`, placed on no batch)."""
-    overview: dict[str, pl.LazyFrame] = {}
+    evaluated batch by batch (`journey.batches`): the usage is read once and its compact rows
+    set aside per batch; the quarantine counts and the newest day are counted from all of
+    them, and each batch is evaluated from its own."""
     names_read = list(reads)
+    compacted = compact_sources(
+        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
+    )
+    if on_batch is not None:
+        on_batch(f"reading the usage once, into {len(batches)} batches of accounts")
     try:
-        for name, read in reads.items():
-            kept = (pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)).alias("__kept")
-            # Per reason (null: kept), how many rows and the newest kept day: small.
-            overview[name] = (
-                read.tagged.select(DAY, REASON, kept)
-                .group_by(REASON)
-                .agg(pl.len().alias("rows"), pl.col(DAY).filter("__kept").max())
-                .collect(engine=ENGINE)
-                .lazy()
+        with set_aside(config.root, compacted, index_df, batches, ENGINE) as spilled:
+            kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
+            first = pl.collect_all(
+                [
+                    _set_aside([reason_counts(spilled.rows(n), n, n) for n in names_read]),
+                    _newest_day(
+                        [spilled.rows(n).filter(kept).select(pl.col(DAY).max()) for n in names_read]
+                    ),
+                    *[reads[n].checks for n in names_read],
+                    *[_file_days(reads[n]) for n in names_read],
+                ],
+                engine=ENGINE,
             )
-        first = pl.collect_all(
-            [
-                _set_aside(
-                    [
-                        o.filter(pl.col(REASON).is_not_null()).select(
-                            pl.lit(name).alias("source"),
-                            reason_text(pl.col(REASON), name).alias("reason"),
-                            pl.col("rows").cast(pl.UInt32),
-                        )
-                        for name, o in overview.items()
-                    ]
-                ),
-                _newest_day([o.select(pl.col(DAY).max()) for o in overview.values()]),
-                *[reads[n].checks for n in names_read],
-                *[_file_days(reads[n]) for n in names_read],
-            ]
-        )
-        parts: list[list[pl.DataFrame]] = []
-        for number, started in enumerate(batches, start=1):
-            if on_batch is not None:
-                on_batch(f"accounts batch {number} of {len(batches)} ({started.height:,} accounts)")
-            index_df = account_index(started.lazy(), as_of).collect()
-            known = placed_accounts(accounts.lazy(), index_df.lazy())
-            mine = read_usage(config, known, started.lazy(), as_of, None)
-            windowed = compact_sources(
-                {name: place_rows(read.tagged) for name, read in mine.items()},
-                metrics,
-                (DAY, REASON),
-            )
-            results, carry = _plan(
-                config, started.lazy(), index_df, windowed, metrics, as_of, None, history
-            )
-            parts.append(pl.collect_all([*results, *carry], engine=ENGINE))
+            parts: list[list[pl.DataFrame]] = []
+            for number, batch in enumerate(spilled.each(), start=1):
+                if on_batch is not None:
+                    on_batch(
+                        f"accounts batch {number} of {len(batches)} "
+                        f"({batch.accounts.height:,} accounts)"
+                    )
+                results, carry = _plan(
+                    config,
+                    batch.accounts.lazy(),
+                    batch.index,
+                    batch.rows,
+                    metrics,
+                    as_of,
+                    None,
+                    history,
+                )
+                parts.append(pl.collect_all([*results, *carry], engine=ENGINE))
     except pl.exceptions.PolarsError as exc:
         raise _input_error(exc) from exc
     joined = [pl.concat(frames) for frames in zip(*parts, strict=True)]

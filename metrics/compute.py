@@ -465,6 +465,18 @@ def daily_values(
     rows' grid rows without a join.
     """
     compacted = compact_sources({name: place_rows(rows) for name, rows in sources.items()}, metrics)
+    return compact_daily_values(index, compacted, metrics, activity=activity)
+
+
+def compact_daily_values(
+    index: pl.DataFrame,
+    compacted: dict[str, pl.LazyFrame],
+    metrics: dict[str, Metric],
+    *,
+    activity: str | None = None,
+) -> pl.LazyFrame:
+    """`daily_values` from the sources' compact rows on the grid (`compact_sources` of
+    `place_rows`)."""
     values, _ = grid_values(index, compacted, metrics)
     kept = [ACCOUNT, "start_date", DAY, *metrics]
     if activity is not None:

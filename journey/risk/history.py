@@ -19,11 +19,20 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from journey.batches import account_batches, set_aside
 from journey.config import Config
-from journey.evaluate import ENGINE, account_batches, conformed_usage, history_accounts
+from journey.evaluate import ENGINE, conformed_usage, history_accounts
 from journey.watch import watched
 from metrics.accounts import conform_accounts
-from metrics.compute import account_index, activity_source, daily_values, placed_accounts
+from metrics.compute import (
+    account_index,
+    activity_source,
+    compact_daily_values,
+    compact_sources,
+    daily_values,
+    place_rows,
+    placed_accounts,
+)
 from metrics.errors import InputError, first_line
 from metrics.sources import scan
 from segments.rules import assign_segments
@@ -78,7 +87,9 @@ def load_history(config: Config, until: dt.date) -> History:
     """Read the sources and compute every account's metric values for each day up to `until`.
 
     The same one pass over the usage data as a full nightly evaluation (`journey.evaluate`):
-    one join of the usage rows on the accounts both checks and places them in the grid.
+    one join of the usage rows on the accounts both checks and places them in the grid; a
+    large history is computed batch by batch of accounts, as a full run is
+    (`journey.batches`).
     """
     sources = config.settings.sources
     accounts, _ = conform_accounts(scan(sources.accounts, config.root, "accounts"))
@@ -88,18 +99,25 @@ def load_history(config: Config, until: dt.date) -> History:
         started_df = started.collect()
         index = account_index(started_df.lazy(), until).collect()
         batches = account_batches(started_df, index)
-        parts = []
-        # A large history is read batch by batch of accounts, as a full run does: each batch
-        # reads the usage again, and only its grid is in memory with its rows.
-        for batch in batches:
-            if len(batches) > 1:
-                index = account_index(batch.lazy(), until).collect()
-            usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
-            grid = daily_values(index, usage, config.metrics, activity=activity_source(usage))
-            part = grid.collect(engine=ENGINE)
-            if "last_active" not in part.columns:
-                part = part.with_columns(last_active=pl.lit(None, dtype=pl.Date))
-            parts.append(part)
+        usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
+        activity = activity_source(usage)
+        if len(batches) == 1:
+            parts = [
+                daily_values(index, usage, config.metrics, activity=activity).collect(engine=ENGINE)
+            ]
+        else:  # a large history: batch by batch of accounts, as a full run reads it
+            compacted = compact_sources(
+                {name: place_rows(rows) for name, rows in usage.items()}, config.metrics
+            )
+            with set_aside(config.root, compacted, index, batches, ENGINE) as spilled:
+                parts = [
+                    compact_daily_values(
+                        batch.index, batch.rows, config.metrics, activity=activity
+                    ).collect(engine=ENGINE)
+                    for batch in spilled.each()
+                ]
+        if activity is None:  # no usage source: no activity either
+            parts = [part.with_columns(last_active=pl.lit(None, dtype=pl.Date)) for part in parts]
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"input data could not be read: {first_line(exc)}") from exc
     grid_df = pl.concat(parts)

@@ -1,7 +1,8 @@
 """A full run whose grid is large evaluates its accounts in batches (journey.evaluate,
-`BATCH_ROWS`), which must change nothing: the results, the quarantine counts, the newest day,
-the state carried to the next run and the early warning's grid are those of one batch. The
-history the risk commands read (`load_history`) is read in the same batches.
+`BATCH_ROWS`, from usage rows read once and set aside per batch), which must change nothing:
+the results, the quarantine counts, the newest day, the state carried to the next run and the
+early warning's grid are those of one batch. The history the risk commands read
+(`load_history`) is read in the same batches.
 
 The projects are the incremental tests' (every metric kind; usage as one Parquet file a day,
 with rows of unknown accounts and from before an account's start); the batches are made small
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from incremental_support import UNKNOWN, Event, assert_same, day, usage_project, write_events
 from polars.testing import assert_frame_equal
 
-import journey.evaluate as evaluate_module
+import journey.batches as batches_module
 from journey.evaluate import Evaluation, evaluate
 from journey.incremental import CarriedState
 from journey.risk.history import load_history
@@ -72,7 +73,7 @@ def _batch_count(project: Project, as_of: dt.date) -> int:
     accounts = pl.read_csv(project.root / "data/accounts.csv", try_parse_dates=True)
     started = accounts.filter(pl.col("start_date") <= as_of)
     index = account_index(started.lazy(), as_of).collect()
-    return len(evaluate_module.account_batches(started, index))
+    return len(batches_module.account_batches(started, index))
 
 
 accounts_st = st.lists(
@@ -115,7 +116,7 @@ def test_a_full_run_in_batches_equals_one_in_one_go(
         _write_usage(project, [a for a, _, _ in accounts], raw)
         config = project.config()
         whole = evaluate(config, day(as_of), history=history)
-        patch.setattr(evaluate_module, "BATCH_ROWS", batch_rows)
+        patch.setattr(batches_module, "BATCH_ROWS", batch_rows)
         batched = evaluate(config, day(as_of), history=history)
         assert_same_run(batched, whole)
 
@@ -130,9 +131,9 @@ def test_the_batches_are_contiguous_ranges_of_accounts_within_the_limit(
         {"account_id": [a for a, _, _ in accounts], "start_date": [s for _, s, _ in accounts]}
     )
     index = account_index(started.lazy(), as_of).collect()
-    assert evaluate_module.account_batches(started, index) == [started]  # 6..10 days each: 72 rows
-    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 20)
-    batches = evaluate_module.account_batches(started, index)
+    assert batches_module.account_batches(started, index) == [started]  # 6..10 days each: 72 rows
+    monkeypatch.setattr(batches_module, "BATCH_ROWS", 20)
+    batches = batches_module.account_batches(started, index)
     assert len(batches) == 4
     ids = [b["account_id"].to_list() for b in batches]
     assert [i for part in ids for i in part] == sorted(started["account_id"].to_list())
@@ -165,23 +166,27 @@ def test_the_next_night_continues_a_batched_full_run(
     heard: list[str] = []
     whole = evaluate(config, day(10), history=True, on_batch=heard.append)
     assert heard == []  # one batch: nothing to announce
-    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 15)
+    monkeypatch.setattr(batches_module, "BATCH_ROWS", 15)
     count = _batch_count(project, day(10))
     assert count > 2
     heard: list[str] = []
     batched = evaluate(config, day(10), history=True, on_batch=heard.append)
     assert_same_run(batched, whole)
-    # Each batch is announced as it starts (a terminal shows it under the run's step).
-    assert [h.split(" (")[0] for h in heard] == [
+    # The one read of the usage, then each batch as it starts (a terminal shows them under
+    # the run's step).
+    assert heard[0] == f"reading the usage once, into {count} batches of accounts"
+    assert [h.split(" (")[0] for h in heard[1:]] == [
         f"accounts batch {n} of {count}" for n in range(1, count + 1)
     ]
-    assert sum(int(h.split("(")[1].split()[0]) for h in heard) == 8  # accounts
+    assert sum(int(h.split("(")[1].split()[0]) for h in heard[1:]) == 8  # accounts
+    # The usage rows set aside for the batches are gone with the run.
+    assert list((project.root / ".journey" / "spill").iterdir()) == []
     assert [(q.reason, q.rows) for q in batched.quarantine] == [
         ("account_id not in the accounts source", 6)  # counted once, not once per batch
     ]
     assert batched.state is not None
     state = dataclasses.replace(batched.state, history=batched.history_grid)
-    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 20_000_000)
+    monkeypatch.setattr(batches_module, "BATCH_ROWS", 20_000_000)
     following = evaluate(config, day(11), prior=state, history=True)
     assert following.mode == "incremental"
     assert_same(following, evaluate(config, day(11), history=True))
@@ -202,7 +207,7 @@ def test_the_history_read_in_batches_is_the_one_read_at_once(
     project = _busy_project(tmp_path)
     config = project.config()
     whole = load_history(config, day(10))
-    monkeypatch.setattr(evaluate_module, "BATCH_ROWS", 15)
+    monkeypatch.setattr(batches_module, "BATCH_ROWS", 15)
     assert _batch_count(project, day(10)) > 2
     batched = load_history(config, day(10))
     assert_frame_equal(batched.grid, whole.grid, check_exact=True)

@@ -1,0 +1,152 @@
+"""Batches of accounts for a history too large to evaluate at once, and the scratch folder
+their usage rows are set aside in.
+
+A full run (`journey.evaluate`) or a history read (`journey.risk.history.load_history`) whose
+grid passes `BATCH_ROWS` account-days takes its accounts in batches: contiguous ranges of the
+sorted account ids. The usage data is read once; each row's compact form
+(`metrics.compute.compact_sources`, placed in the grid of all the accounts) is written to a
+folder per batch (`set_aside`), and each batch then reads back only its own rows, moved into
+a grid of its own accounts (`Spilled.batches`). Accounts never share a value, so this is
+exact; only one batch's rows and grid are in memory at a time.
+
+The scratch folder lives under the project (`.journey/spill/`, on the disk next to the data
+rather than in a temporary file system that may be memory) and is removed when the run ends,
+however it ends; a folder left by a killed process is removed by the next one that sets rows
+aside.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from metrics.compute import ACCOUNT, END, OFFSET, ROW
+
+#: Accounts are evaluated in batches of at most about this many grid rows (days of accounts):
+#: memory follows the grid and the usage rows of the accounts held at once. At 50,000
+#: accounts over 180 days (4.5M rows) one batch; at 1,000,000, five.
+BATCH_ROWS = 20_000_000
+
+_BATCH = "__batch"  # the column a set-aside row's batch goes in
+
+
+def _batch_of(end: pl.Expr) -> pl.Expr:
+    """The batch of an account whose grid ends before row `end` (-1 for none)."""
+    return ((end.cast(pl.Int64) - 1) // BATCH_ROWS).fill_null(-1)
+
+
+def account_batches(started: pl.DataFrame, index: pl.DataFrame) -> list[pl.DataFrame]:
+    """The started accounts in contiguous ranges of account ids (`index` is their
+    `account_index`, sorted by id), each ending within the first BATCH_ROWS grid rows
+    after the previous one; all of them at once when they fit."""
+    if index.is_empty() or int(index[END][-1]) <= BATCH_ROWS:
+        return [started]
+    batch = index.select(ACCOUNT, _batch_of(pl.col(END)).alias(_BATCH))
+    numbered = started.join(batch, on=ACCOUNT).sort(_BATCH, ACCOUNT)
+    return [part.drop(_BATCH) for part in numbered.partition_by(_BATCH, maintain_order=True)]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of accounts: the accounts, their grid and their compact usage rows in it."""
+
+    accounts: pl.DataFrame  # rows of the `started` frame given to `account_batches`
+    index: pl.DataFrame  # their `account_index`, rows counted from the batch's first
+    rows: dict[str, pl.LazyFrame]  # per source, the rows on the batch's grid (ROW not null)
+
+
+@dataclass(frozen=True)
+class Spilled:
+    """Compact usage rows set aside in `folder`, one file set per batch and source."""
+
+    folder: Path
+    compacted: dict[str, pl.LazyFrame]  # what was written (for the columns of an empty set)
+    index: pl.DataFrame  # the `account_index` of all the accounts the rows were placed in
+    batches: list[pl.DataFrame]  # `account_batches`
+
+    def rows(self, source: str, batch: str = "*") -> pl.LazyFrame:
+        """Every row set aside of `source` (or those of one batch, by number)."""
+        files = sorted((self.folder / source).glob(f"{_BATCH}={batch}/*.parquet"))
+        return pl.scan_parquet(files) if files else self.compacted[source].clear()
+
+    def each(self) -> Iterator[Batch]:
+        """The batches in order, each with its own grid and rows."""
+        for accounts in self.batches:
+            mine = self.index.join(accounts.select(ACCOUNT), on=ACCOUNT, how="semi")
+            number = str((int(mine[END][0]) - 1) // BATCH_ROWS)
+            base = int(mine[OFFSET][0])  # the grid row the batch starts on
+            rows = {
+                source: self.rows(source, number)
+                .filter(pl.col(ROW).is_not_null())
+                .with_columns((pl.col(ROW, END).cast(pl.Int64) - base).cast(pl.UInt32))
+                for source in self.compacted
+            }
+            yield Batch(accounts, mine.with_columns(pl.col(OFFSET, END) - base), rows)
+
+
+@contextmanager
+def set_aside(
+    project: Path,
+    compacted: dict[str, pl.LazyFrame],
+    index: pl.DataFrame,
+    batches: list[pl.DataFrame],
+    engine: Literal["streaming", "in-memory"] = "streaming",
+) -> Iterator[Spilled]:
+    """Write `compacted` (compact usage rows placed in the grid of `index`, with `__end`) in
+    one pass, a file set per batch of `batches`, to a scratch folder under `project` that is
+    removed on the way out."""
+    with scratch_folder(project) as folder:
+        for source, rows in compacted.items():
+            # LZ4: written and read once, soon; rows of no account in batch -1.
+            rows.with_columns(_batch_of(pl.col(END)).alias(_BATCH)).sink_parquet(
+                pl.PartitionBy(folder / source, key=_BATCH, include_key=False),
+                compression="lz4",
+                mkdir=True,
+                engine=engine,
+            )
+        yield Spilled(folder, compacted, index, batches)
+
+
+def spill_root(project: Path) -> Path:
+    return project / ".journey" / "spill"
+
+
+@contextmanager
+def scratch_folder(project: Path) -> Iterator[Path]:
+    """A new, empty folder for this process under `project`, removed on the way out."""
+    root = spill_root(project)
+    remove_leftovers(root)
+    folder = root / f"{os.getpid()}-{secrets.token_hex(4)}"
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_leftovers(root: Path) -> None:
+    """Remove the folders of processes that no longer run (killed before they could)."""
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        pid = folder.name.split("-", 1)[0]
+        if not (pid.isdigit() and _running(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -1,0 +1,68 @@
+"""journey.batches: the scratch folder a large run sets its usage rows aside in goes away
+however the run ends. (That batches change no result: test_evaluate_batches.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from journey.batches import scratch_folder, set_aside, spill_root
+
+
+def test_the_folder_is_removed_after_use_and_after_an_error(tmp_path: Path) -> None:
+    with scratch_folder(tmp_path) as folder:
+        (folder / "events").mkdir()
+        (folder / "events" / "rows.parquet").write_bytes(b"rows")
+        assert folder.parent == spill_root(tmp_path)
+    assert not folder.exists()
+    with pytest.raises(RuntimeError), scratch_folder(tmp_path) as folder:
+        (folder / "rows.parquet").write_bytes(b"rows")
+        raise RuntimeError("the run failed half-way")
+    assert not folder.exists()
+
+
+def test_rows_set_aside_are_gone_when_reading_them_fails(tmp_path: Path) -> None:
+    rows = pl.LazyFrame(
+        {"__r": [0, 1, 5], "__end": [2, 2, 6], "x": [1.0, 2.0, 3.0]},
+        schema={"__r": pl.UInt32, "__end": pl.UInt32, "x": pl.Float64},
+    )
+    index = pl.DataFrame({"account_id": ["a", "b"], "__offset": [0, 2], "__end": [2, 6]})
+    accounts = index.select("account_id")
+    failing = pytest.raises(pl.exceptions.ColumnNotFoundError)
+    with failing, set_aside(tmp_path, {"events": rows}, index, [accounts]) as spilled:
+        assert spilled.rows("events").collect().height == 3
+        spilled.rows("events").select("no_such_column").collect()
+    assert list(spill_root(tmp_path).iterdir()) == []
+
+
+def _ended_pid() -> int:
+    """The pid of a process that has ended (and was reaped)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout)
+
+
+def test_a_killed_process_folder_is_removed_and_a_running_one_kept(tmp_path: Path) -> None:
+    root = spill_root(tmp_path)
+    killed = root / f"{_ended_pid()}-0a1b2c3d"
+    stray = root / "not-a-scratch-folder"
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        running = root / f"{alive.pid}-4e5f6a7b"
+        for folder in (killed, stray, running):
+            folder.mkdir(parents=True)
+            (folder / "rows.parquet").write_bytes(b"rows")
+        with scratch_folder(tmp_path) as mine:
+            assert sorted(p.name for p in root.iterdir()) == sorted([running.name, mine.name])
+        assert [p.name for p in root.iterdir()] == [running.name]
+    finally:
+        alive.kill()
+        alive.wait()
