@@ -430,6 +430,9 @@ def main() -> None:
             worker_main(sys.argv[2], sys.argv[3:])
         finally:
             if sys.argv[2] != "peer":  # end as the `journey` command does (cli.exit_quickly)
+                from journey.store.engine import dispose_engines
+
+                dispose_engines()
                 gc.freeze()
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

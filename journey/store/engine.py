@@ -10,6 +10,7 @@ password.
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +105,26 @@ def describe_db_error(engine: Engine, exc: BaseException) -> str:
     return mask_secrets(f"cannot use the database {where}: {detail[:500]}")
 
 
+#: Every engine this process made and still holds (`dispose_engines`).
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine this process made. A SQLite file's last
+    connection to close checkpoints its write-ahead log into the file and removes it; a
+    connection never closed leaves the log for the next process to replay (seconds after a
+    large run)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """An engine whose schema is up to date (migrations applied unless `migrate=False`)."""
     try:
         engine = _create(url)
     except (ArgumentError, ImportError) as exc:
         raise StoreError(mask_secrets(f"cannot open the database {safe_url(url)}: {exc}")) from None
+    _ENGINES.add(engine)
     from journey.store.migrate import sqlite_file_lock, upgrade
 
     with sqlite_file_lock(engine):  # the first connection to a new SQLite file makes it WAL

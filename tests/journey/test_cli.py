@@ -8,8 +8,10 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from store_support import run_journey
 
 from journey.cli import main
+from support import ProjectFactory
 
 
 @pytest.fixture
@@ -40,3 +42,17 @@ def test_a_command_still_writes_all_its_output_on_the_way_out() -> None:
     assert done.returncode == 0, done.stderr
     assert "--full" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_a_run_closes_its_database_on_the_way_out(make_project: ProjectFactory) -> None:
+    # Frozen, a pooled SQLite connection would never be closed: its write-ahead log would be
+    # left behind, for the next command to replay (seconds after a large run).
+    project = make_project(
+        milestones="- {id: m, due_day: 3, when: {metric: logins, gte: 1}}\n",
+        accounts="a1,Acme,2026-01-01,csm@example.com,100,pro\n",
+        events="a1,2026-01-02T10:00:00,login,u1,\n",
+    )
+    done = run_journey("run", "--as-of", "2026-01-05", "--config", str(project.config_dir))
+    assert done.returncode == 0, done.stderr
+    assert (project.root / "journey.db").is_file()
+    assert not (project.root / "journey.db-wal").exists()
