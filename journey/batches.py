@@ -17,6 +17,7 @@ aside.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -28,6 +29,7 @@ from typing import Literal
 
 import polars as pl
 
+from journey.errors import ExitCode, JourneyError
 from metrics.compute import ACCOUNT, END, OFFSET, ROW
 
 #: Accounts are evaluated in batches of at most about this many grid rows (days of accounts):
@@ -104,15 +106,39 @@ def set_aside(
     one pass, a file set per batch of `batches`, to a scratch folder under `project` that is
     removed on the way out."""
     with scratch_folder(project) as folder:
-        for source, rows in compacted.items():
-            # LZ4: written and read once, soon; rows of no account in batch -1.
-            rows.with_columns(_batch_of(pl.col(END)).alias(_BATCH)).sink_parquet(
-                pl.PartitionBy(folder / source, key=_BATCH, include_key=False),
-                compression="lz4",
-                mkdir=True,
-                engine=engine,
-            )
+        try:
+            for source, rows in compacted.items():
+                # LZ4: written and read once, soon; rows of no account in batch -1.
+                rows.with_columns(_batch_of(pl.col(END)).alias(_BATCH)).sink_parquet(
+                    pl.PartitionBy(folder / source, key=_BATCH, include_key=False),
+                    compression="lz4",
+                    mkdir=True,
+                    engine=engine,
+                )
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            if not _out_of_space(exc):
+                raise
+            written = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+            raise ScratchSpaceError(
+                f"the disk ran out of space while this run set its usage rows aside in "
+                f"{folder.parent} ({written / 2**30:.1f} GiB written). A full run of this "
+                "many accounts evaluates them in batches and needs free space there of up to "
+                "twice the size of the usage data while it runs; free some and run again"
+            ) from None
         yield Spilled(folder, compacted, index, batches)
+
+
+class ScratchSpaceError(JourneyError):
+    """No room on disk for the usage rows a batched run sets aside (exit 1, as for a store
+    that cannot be used: the machine, not the data or the config)."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+def _out_of_space(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "No space left on device" in str(exc) or "os error 28" in str(exc)
 
 
 def spill_root(project: Path) -> Path:

@@ -3,6 +3,7 @@ however the run ends. (That batches change no result: test_evaluate_batches.)"""
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from journey.batches import scratch_folder, set_aside, spill_root
+from journey.batches import ScratchSpaceError, scratch_folder, set_aside, spill_root
+from journey.errors import ExitCode
 
 
 def test_the_folder_is_removed_after_use_and_after_an_error(tmp_path: Path) -> None:
@@ -66,3 +68,52 @@ def test_a_killed_process_folder_is_removed_and_a_running_one_kept(tmp_path: Pat
     finally:
         alive.kill()
         alive.wait()
+
+
+def _rows() -> tuple[dict[str, pl.LazyFrame], pl.DataFrame]:
+    rows = pl.LazyFrame(
+        {"__r": [0, 3], "__end": [2, 6], "x": [1.0, 2.0]},
+        schema={"__r": pl.UInt32, "__end": pl.UInt32, "x": pl.Float64},
+    )
+    return {"events": rows}, pl.DataFrame({"account_id": ["a", "b"], "__end": [2, 6]})
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [OSError(errno.ENOSPC, "No space left on device"), pl.exceptions.ComputeError("os error 28")],
+)
+def test_a_full_disk_is_said_plainly_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    def fill_the_disk(self: pl.LazyFrame, target: pl.PartitionBy, **_: object) -> None:
+        part = next(spill_root(tmp_path).iterdir()) / "events" / "__batch=0"
+        part.mkdir(parents=True)
+        (part / "00000000.parquet").write_bytes(b"x" * 1000)
+        raise failure
+
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", fill_the_disk)
+    compacted, index = _rows()
+    accounts = [index.select("account_id")]
+    with (
+        pytest.raises(ScratchSpaceError) as raised,
+        set_aside(tmp_path, compacted, index, accounts),
+    ):
+        pytest.fail("no rows were set aside")
+    message = str(raised.value)
+    assert str(spill_root(tmp_path)) in message and "ran out of space" in message
+    assert raised.value.exit_code == ExitCode.INTERNAL
+    assert list(spill_root(tmp_path).iterdir()) == []
+
+
+def test_other_write_errors_are_not_taken_for_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: pl.LazyFrame, target: pl.PartitionBy, **_: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", refuse)
+    compacted, index = _rows()
+    accounts = [index.select("account_id")]
+    with pytest.raises(PermissionError), set_aside(tmp_path, compacted, index, accounts):
+        pytest.fail("no rows were set aside")
+    assert list(spill_root(tmp_path).iterdir()) == []
