@@ -46,6 +46,18 @@ def test_the_portable_route_stores_what_the_fast_route_stores(
     assert snapshot(portable) == snapshot(fast)
 
 
+def test_writing_in_chunks_stores_what_writing_at_once_stores(
+    stores: Stores, night: Night, monkeypatch: pytest.MonkeyPatch
+):
+    whole, chunked = stores(2)
+    store_days(whole, night)
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk, "SQLITE_WRITE_CHUNK", 4)  # inserts, upserts, updates, deletes
+        store_days(chunked, night)
+    assert snapshot(chunked) == snapshot(whole)
+    assert len(snapshot(whole)["milestone_state"]) > 4
+
+
 def test_reading_in_chunks_reads_every_row_once(
     stores: Stores, night: Night, monkeypatch: pytest.MonkeyPatch
 ):
