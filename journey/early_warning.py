@@ -33,7 +33,11 @@ def apply_early_warning(
     from journey.risk.history import History, watched_history
 
     settings = config.settings.risk
-    options = RiskOptions(horizon=settings.horizon_days, threshold=settings.threshold)
+    options = RiskOptions(
+        horizon=settings.horizon_days,
+        threshold=settings.threshold,
+        max_rows=settings.max_training_rows,
+    )
     try:
         if evaluation.history_grid is None or evaluation.history_accounts is None:
             history = watched_history(config, evaluation.as_of)

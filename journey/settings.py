@@ -99,6 +99,12 @@ class RiskSettings(_Model):
     threshold: float = Field(
         default=0.5, gt=0, lt=1, description="Probability at or above which an account is flagged."
     )
+    max_training_rows: int = Field(
+        default=200_000,
+        ge=1_000,
+        description="Fit on at most this many labelled snapshot rows (a fixed random sample "
+        "when there are more): keeps the nightly fit within seconds at any number of accounts.",
+    )
 
 
 class Settings(_Model):

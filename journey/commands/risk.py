@@ -90,7 +90,8 @@ def train_command(
     day = _as_of(config, as_of)
     from journey.risk.service import RiskOptions, train  # scikit-learn: import on use
 
-    training = train(config, day, RiskOptions(horizon=horizon, every=every))
+    most = config.settings.risk.max_training_rows
+    training = train(config, day, RiskOptions(horizon=horizon, every=every, max_rows=most))
     rows = training.snapshots.labelled
     days = sorted(rows["as_of"].unique().to_list())
     typer.echo(f"Training set as of {day} (label: turns off track within {horizon} days)")
@@ -99,6 +100,8 @@ def train_command(
         share = rows["label"].cast(pl.Float64).to_numpy().mean()
         typer.echo(f"  snapshots {days[0]} .. {days[-1]}; labels known by {day}")
         typer.echo(f"  {share:.0%} of rows turned off track")
+    if rows.height > most:
+        typer.echo(f"  fitted on a random sample of {most:,} of them (risk.max_training_rows)")
     typer.echo(
         f"  {len(training.model.encoding.features)} features; fitted in "
         f"{training.seconds:.1f} s (history read included)"
@@ -134,7 +137,12 @@ def evaluate(
     from journey.risk.service import RiskOptions, evaluate_model
 
     options = RiskOptions(
-        horizon=horizon, every=every, test_share=test_share, top_k=top_k, threshold=threshold
+        horizon=horizon,
+        every=every,
+        test_share=test_share,
+        top_k=top_k,
+        threshold=threshold,
+        max_rows=config.settings.risk.max_training_rows,
     )
     result = evaluate_model(config, day, options)
     for line in evaluation_lines(result, day, options):
@@ -168,7 +176,12 @@ def score(
     from journey.risk.render import score_lines
     from journey.risk.service import RiskOptions, scores, train
 
-    options = RiskOptions(horizon=horizon, every=every, threshold=threshold)
+    options = RiskOptions(
+        horizon=horizon,
+        every=every,
+        threshold=threshold,
+        max_rows=config.settings.risk.max_training_rows,
+    )
     scored = scores(train(config, day, options))
     flagged = scored.filter(pl.col("risk_probability") >= threshold)
     if new_only:

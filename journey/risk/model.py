@@ -110,6 +110,21 @@ def _booster(encoding: Encoding, seed: int) -> HistGradientBoostingClassifier:
     )
 
 
+def training_sample(rows: pl.DataFrame, max_rows: int | None, seed: int = 0) -> pl.DataFrame:
+    """At most `max_rows` of `rows`: a random sample fixed by `seed`, in the rows' own order
+    (the calibration folds are cut in order); all of them when they are no more.
+
+    The fit's time grows with its rows (9.3 s for 266,259 at 200,000 accounts, one thread);
+    its quality barely does past ~100,000 (measured on the benchmark data at 200,000 accounts,
+    testing on the newest 30% of days: ROC AUC 0.8946 on all 160,686 training rows, 0.8936-0.8942
+    on 100,000, 0.8925-0.8928 on 50,000; average precision 0.9728, 0.9725-0.9726, 0.9721-0.9722).
+    """
+    if max_rows is None or rows.height <= max_rows:
+        return rows
+    chosen = np.random.default_rng(seed).choice(rows.height, size=max_rows, replace=False)
+    return rows[np.sort(chosen)]
+
+
 def fit(rows: pl.DataFrame, encoding: Encoding, seed: int = 0) -> RiskModel:
     """Fit on labelled snapshot rows (`label` column)."""
     y = rows["label"].cast(pl.Int8).to_numpy()

@@ -9,6 +9,7 @@ read the whole usage history again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from journey.risk.evaluation import Report, report, time_split
 from journey.risk.explain import drivers, reference_values
 from journey.risk.history import History, watched_history
 from journey.risk.labels import Snapshots, build_snapshots
-from journey.risk.model import Encoding, RiskModel, fit, make_encoding
+from journey.risk.model import Encoding, RiskModel, fit, make_encoding, training_sample
 
 #: Columns of `risk_detail`.
 RISK_DETAIL_SCHEMA: dict[str, pl.DataType] = {
@@ -40,6 +41,7 @@ class RiskOptions:
     test_share: float = 0.3  # evaluate: the newest share of snapshot days is the test period
     top_k: int = 5  # evaluate: precision among each CSM's top k accounts per day
     max_days: int = 365  # training snapshots reach back at most this many days
+    max_rows: int | None = 200_000  # fit on a sample of this many labelled rows when more
     seed: int = 0
 
 
@@ -84,7 +86,8 @@ def train(
     """Fit on every labelled snapshot up to as_of (from `history` when given)."""
     started = time.perf_counter()
     history, snapshots = prepare(config, as_of, options, history)
-    model = fit(snapshots.labelled, encoding_for(config, history), options.seed)
+    rows = training_sample(snapshots.labelled, options.max_rows, options.seed)
+    model = fit(rows, encoding_for(config, history), options.seed)
     return Training(history, snapshots, model, time.perf_counter() - started)
 
 
@@ -96,6 +99,10 @@ def evaluate_model(config: Config, as_of: dt.date, options: RiskOptions = RiskOp
         raise ValueError(
             "not enough history to train and test; use more data or a shorter --horizon"
         )
+    # Trained as the nightly run trains: on a sample when the rows pass `max_rows`.
+    split = dataclasses.replace(
+        split, train=training_sample(split.train, options.max_rows, options.seed)
+    )
     model = fit(split.train, encoding_for(config, history), options.seed)
     return report(split, model.predict(split.test), options.top_k, options.threshold)
 

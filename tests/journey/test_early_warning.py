@@ -31,7 +31,8 @@ def enabled(project) -> None:  # type: ignore[no-untyped-def]
     project.write(
         "config/settings.yaml",
         SETTINGS.format(timezone="UTC").replace(
-            "risk: {enabled: false}", "risk: {enabled: true, threshold: 0.6}"
+            "risk: {enabled: false}",
+            "risk: {enabled: true, threshold: 0.6, max_training_rows: 5000}",
         ),
     )
 
@@ -54,7 +55,7 @@ def test_flags_on_track_accounts_only(make_project: ProjectFactory, monkeypatch)
     seen = {}
 
     def detail(config_, as_of, options, history):  # type: ignore[no-untyped-def]
-        seen["threshold"] = options.threshold
+        seen["threshold"], seen["max_rows"] = options.threshold, options.max_rows
         return fake_detail(["calm", "late"])
 
     monkeypatch.setattr(risk_service, "risk_detail", detail)
@@ -67,7 +68,7 @@ def test_flags_on_track_accounts_only(make_project: ProjectFactory, monkeypatch)
     assert after["calm"]["reasons"][0].startswith("Early warning: 80% chance")
     assert after["late"]["status"] == "off_track"  # never softened or hardened otherwise
     assert after["done"]["status"] == "on_track"
-    assert seen["threshold"] == 0.6
+    assert (seen["threshold"], seen["max_rows"]) == (0.6, 5000)
     assert notes == (
         "early warning: 1 on-track account(s) likely off track within 14 days (probability >= 0.6)",
     )
@@ -118,4 +119,20 @@ def test_threshold_must_be_a_probability(make_project: ProjectFactory, threshold
         ),
     )
     with pytest.raises(ConfigError, match=r"risk\.threshold"):
+        project.config()
+
+
+def test_the_training_rows_limit_is_a_whole_number_of_at_least_1000(
+    make_project: ProjectFactory,
+) -> None:
+    from journey.config import ConfigError
+
+    project = make_project(milestones=MILESTONES, accounts=ACCOUNTS, events=EVENTS)
+    project.write(
+        "config/settings.yaml",
+        SETTINGS.format(timezone="UTC").replace(
+            "risk: {enabled: false}", "risk: {enabled: true, max_training_rows: 999}"
+        ),
+    )
+    with pytest.raises(ConfigError, match=r"risk\.max_training_rows"):
         project.config()
