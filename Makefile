@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test bench lint format install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ demo: $(STAMP)
 ## Install into .venv (with dev tools) and run the test suite.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Install into .venv (with dev tools) and run the benchmark against the DuckDB peer
+## (benchmarks/README.md). BENCH holds its arguments, e.g.
+## make bench BENCH="--accounts 50000 --events 50000000 --incremental"
+BENCH ?= --accounts 50000 --events 50000000
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH)
 
 ## ruff (lint + format check) and mypy.
 lint: $(STAMP)

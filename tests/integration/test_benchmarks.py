@@ -1,0 +1,49 @@
+"""benchmarks/run.py end to end at a tiny size: it generates data, runs journey and the DuckDB
+peer, checks their results agree and prints the figures the performance targets are read
+from. Timings are not asserted (they live in docs/performance.md, measured on purpose)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
+
+pytest.importorskip("duckdb", reason="the peer needs duckdb (pip install -e '.[dev]')")
+
+
+def bench(*args: str, data: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, str(RUN), *args, "--repeat", "1", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_scaling_run_compares_journey_with_the_peer_at_three_sizes(tmp_path: Path) -> None:
+    out = bench("--accounts", "400", "--events", "40000", "--scaling", data=tmp_path)
+    assert out.count("results           identical (") == 3  # journey and the peer agree
+    assert len(re.findall(r"time ratio +\d+\.\d\d", out)) == 3
+    assert re.search(r"scaling \(relative to the smallest size\)", out)
+    for size in ("a100-e10000", "a200-e20000", "a400-e40000"):
+        assert (tmp_path / size / "data" / "accounts.parquet").is_file()
+
+
+def test_the_nightly_case_is_incremental_and_equals_a_full_run(tmp_path: Path) -> None:
+    out = bench("--accounts", "300", "--events", "30000", "--incremental", data=tmp_path)
+    assert "results           identical to the full run (" in out
+    for label in ("full, day before", "incremental", "full, same day", "start-up only"):
+        assert re.search(rf"  {re.escape(label)} +\d+\.\d s wall", out), label
+    assert re.search(r"incremental/full +\d+\.\d\d", out)
+    assert re.search(r"start-up/full +\d+\.\d\d", out)
+    # The held-back day's file is back in place, and no scratch folder is left.
+    assert list(tmp_path.glob("a300-e30000/data/events/**/2026-06-30.parquet"))
+    assert not list(tmp_path.glob("a300-e30000/.held-*"))
