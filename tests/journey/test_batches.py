@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import journey.batches as batches
 from journey.batches import ScratchSpaceError, scratch_folder, set_aside, spill_root
 from journey.errors import ExitCode
 
@@ -117,3 +118,30 @@ def test_other_write_errors_are_not_taken_for_a_full_disk(
     with pytest.raises(PermissionError), set_aside(tmp_path, compacted, index, accounts):
         pytest.fail("no rows were set aside")
     assert list(spill_root(tmp_path).iterdir()) == []
+
+
+def test_each_batch_reads_its_own_rows_in_its_own_grid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "BATCH_ROWS", 6)
+    # Accounts a (rows 0-1), b (2-5), c (6-8): batches [a, b] and [c]; one row of no account.
+    index = pl.DataFrame({"account_id": ["a", "b", "c"], "__offset": [0, 2, 6], "__end": [2, 6, 9]})
+    started = index.select("account_id", start=pl.lit(1))
+    rows = pl.LazyFrame(
+        {"__r": [0, 3, 5, 6, 8, None], "__end": [2, 6, 6, 9, 9, None], "x": [1.0, 2, 3, 4, 5, 6]},
+        schema={"__r": pl.UInt32, "__end": pl.UInt32, "x": pl.Float64},
+    )
+    empty = rows.head(0)  # a source with no rows writes no files
+    parts = batches.account_batches(started, index)
+    assert [p["account_id"].to_list() for p in parts] == [["a", "b"], ["c"]]
+    with set_aside(tmp_path, {"events": rows, "daily": empty}, index, parts) as spilled:
+        assert spilled.rows("events").collect().height == 6  # every row, for the counts
+        assert spilled.rows("daily").collect().height == 0
+        first, second = list(spilled.each())
+        assert first.index["__offset"].to_list() == [0, 2]
+        assert sorted(first.rows["events"].collect()["x"].to_list()) == [1.0, 2.0, 3.0]
+        assert second.index.select("__offset", "__end").rows() == [(0, 3)]  # its own row 0
+        got = second.rows["events"].collect().sort("__r")
+        assert got.select("__r", "__end", "x").rows() == [(0, 3, 4.0), (2, 3, 5.0)]
+        assert second.accounts["account_id"].to_list() == ["c"]
+        assert first.rows["daily"].collect().is_empty()
