@@ -107,14 +107,19 @@ def evaluate_model(config: Config, as_of: dt.date, options: RiskOptions = RiskOp
     return report(split, model.predict(split.test), options.top_k, options.threshold)
 
 
-def scores(training: Training, rows: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Probability and drivers for `rows` (default: the eligible accounts on as_of)."""
+def scores(
+    training: Training, rows: pl.DataFrame | None = None, at_least: float = 0.0
+) -> pl.DataFrame:
+    """Probability and drivers for `rows` (default: the eligible accounts on as_of) whose
+    probability is `at_least` that. A row's drivers depend on that row alone, so leaving
+    the others out (the nightly run keeps only those it flags) saves their explanation: one
+    prediction per feature group and row, and a sentence per row."""
     rows = training.snapshots.current if rows is None else rows
-    probability = training.model.predict(rows)
+    probability = pl.Series("risk_probability", training.model.predict(rows), dtype=pl.Float64)
+    rows = rows.with_columns(probability).filter(pl.col("risk_probability") >= at_least)
     reference = reference_values(training.model, training.snapshots.labelled)
-    reasons = drivers(training.model, reference, rows)
+    reasons = drivers(training.model, reference, rows.drop("risk_probability"))
     return rows.with_columns(
-        risk_probability=pl.Series(probability, dtype=pl.Float64),
         risk_drivers=pl.Series(reasons, dtype=pl.List(pl.String)),
     ).sort("risk_probability", "account_id", descending=[True, False])
 
@@ -135,7 +140,5 @@ def risk_detail(
     read from the sources unless `history` (the same, e.g. from the nightly evaluation) is
     given.
     """
-    scored = scores(train(config, as_of, options, history))
-    return scored.filter(pl.col("risk_probability") >= options.threshold).select(
-        [pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()]
-    )
+    scored = scores(train(config, as_of, options, history), at_least=options.threshold)
+    return scored.select([pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()])

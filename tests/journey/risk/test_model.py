@@ -56,3 +56,14 @@ def test_training_and_its_evaluation_fit_on_the_sample(
     assert sampled.snapshots.labelled.height == whole.snapshots.labelled.height  # all kept
     report = evaluate_model(config, AS_OF, RiskOptions(max_rows=150))
     assert fitted[2] == 150 and report.train_rows == 150
+
+
+def test_only_the_flagged_accounts_are_explained_and_as_when_all_are(synthetic: Project) -> None:
+    config = synthetic.config()
+    training = train(config, AS_OF, RiskOptions())
+    everyone = service.scores(training)
+    flagged = service.scores(training, at_least=0.5)
+    assert 0 < flagged.height < everyone.height
+    assert flagged.equals(everyone.filter(pl.col("risk_probability") >= 0.5))
+    detail = service.risk_detail(config, AS_OF, RiskOptions(threshold=0.5), training.history)
+    assert detail.equals(flagged.select(list(service.RISK_DETAIL_SCHEMA)))
