@@ -32,28 +32,52 @@ import polars as pl
 from journey.errors import ExitCode, JourneyError
 from metrics.compute import ACCOUNT, END, OFFSET, ROW
 
-#: Accounts are evaluated in batches of at most about this many grid rows (days of accounts):
-#: memory follows the grid and the usage rows of the accounts held at once. At 50,000
-#: accounts over 180 days (4.5M rows) one batch; at 1,000,000, five.
+#: Accounts are evaluated in batches of at most about this many grid rows (days of accounts)
+#: and this many usage rows: memory follows the grid and the usage rows of the accounts held
+#: at once. The benchmark's sizes: 50,000 accounts (4.5M grid rows, 50M events) and 200,000
+#: (18M, 200M events; 7.0 GB for the whole run in one go) one batch; 1,000,000 (90M, 500M
+#: events) five. Usage ten times denser than 200,000's would make ten batches of it.
 BATCH_ROWS = 20_000_000
+BATCH_USAGE_ROWS = 250_000_000
 
 _BATCH = "__batch"  # the column a set-aside row's batch goes in
 
 
-def _batch_of(end: pl.Expr) -> pl.Expr:
+def batch_limit(account_days: int, usage_rows: int) -> int:
+    """The grid rows a batch may hold: BATCH_ROWS, or fewer where the usage is denser than
+    BATCH_USAGE_ROWS / BATCH_ROWS rows an account-day, so that a batch also holds about
+    BATCH_USAGE_ROWS usage rows at most (about: accounts are not all as active)."""
+    if account_days <= 0 or usage_rows <= 0:
+        return BATCH_ROWS
+    return max(1, min(BATCH_ROWS, BATCH_USAGE_ROWS * account_days // usage_rows))
+
+
+def _batch_of(end: pl.Expr, limit: int) -> pl.Expr:
     """The batch of an account whose grid ends before row `end` (-1 for none)."""
-    return ((end.cast(pl.Int64) - 1) // BATCH_ROWS).fill_null(-1)
+    return ((end.cast(pl.Int64) - 1) // limit).fill_null(-1)
 
 
-def account_batches(started: pl.DataFrame, index: pl.DataFrame) -> list[pl.DataFrame]:
+def account_batches(
+    started: pl.DataFrame, index: pl.DataFrame, limit: int | None = None
+) -> list[pl.DataFrame]:
     """The started accounts in contiguous ranges of account ids (`index` is their
-    `account_index`, sorted by id), each ending within the first BATCH_ROWS grid rows
-    after the previous one; all of them at once when they fit."""
-    if index.is_empty() or int(index[END][-1]) <= BATCH_ROWS:
+    `account_index`, sorted by id), each ending within the first `limit` (default
+    BATCH_ROWS) grid rows after the previous one; all of them at once when they fit."""
+    limit = BATCH_ROWS if limit is None else limit
+    if index.is_empty() or int(index[END][-1]) <= limit:
         return [started]
-    batch = index.select(ACCOUNT, _batch_of(pl.col(END)).alias(_BATCH))
+    batch = index.select(ACCOUNT, _batch_of(pl.col(END), limit).alias(_BATCH))
     numbered = started.join(batch, on=ACCOUNT).sort(_BATCH, ACCOUNT)
     return [part.drop(_BATCH) for part in numbered.partition_by(_BATCH, maintain_order=True)]
+
+
+def plan_batches(
+    started: pl.DataFrame, index: pl.DataFrame, usage_rows: int
+) -> tuple[list[pl.DataFrame], int]:
+    """`account_batches` of the started accounts for usage of `usage_rows` rows in all (0:
+    not known), and the limit they were made with (`batch_limit`)."""
+    limit = batch_limit(0 if index.is_empty() else int(index[END][-1]), usage_rows)
+    return account_batches(started, index, limit), limit
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,7 @@ class Spilled:
     compacted: dict[str, pl.LazyFrame]  # what was written (for the columns of an empty set)
     index: pl.DataFrame  # the `account_index` of all the accounts the rows were placed in
     batches: list[pl.DataFrame]  # `account_batches`
+    limit: int  # the `limit` they were made with
 
     def rows(self, source: str, batch: str = "*") -> pl.LazyFrame:
         """Every row set aside of `source` (or those of one batch, by number)."""
@@ -83,7 +108,7 @@ class Spilled:
         """The batches in order, each with its own grid and rows."""
         for accounts in self.batches:
             mine = self.index.join(accounts.select(ACCOUNT), on=ACCOUNT, how="semi")
-            number = str((int(mine[END][0]) - 1) // BATCH_ROWS)
+            number = str((int(mine[END][0]) - 1) // self.limit)
             base = int(mine[OFFSET][0])  # the grid row the batch starts on
             rows = {
                 source: self.rows(source, number)
@@ -101,15 +126,17 @@ def set_aside(
     index: pl.DataFrame,
     batches: list[pl.DataFrame],
     engine: Literal["streaming", "in-memory"] = "streaming",
+    limit: int | None = None,
 ) -> Iterator[Spilled]:
     """Write `compacted` (compact usage rows placed in the grid of `index`, with `__end`) in
-    one pass, a file set per batch of `batches`, to a scratch folder under `project` that is
-    removed on the way out."""
+    one pass, a file set per batch of `batches` (`account_batches(..., limit)`), to a
+    scratch folder under `project` that is removed on the way out."""
+    limit = BATCH_ROWS if limit is None else limit
     with scratch_folder(project) as folder:
         try:
             for source, rows in compacted.items():
                 # LZ4: written and read once, soon; rows of no account in batch -1.
-                rows.with_columns(_batch_of(pl.col(END)).alias(_BATCH)).sink_parquet(
+                rows.with_columns(_batch_of(pl.col(END), limit).alias(_BATCH)).sink_parquet(
                     pl.PartitionBy(folder / source, key=_BATCH, include_key=False),
                     compression="lz4",
                     mkdir=True,
@@ -125,7 +152,7 @@ def set_aside(
                 "many accounts evaluates them in batches and needs free space there of up to "
                 "twice the size of the usage data while it runs; free some and run again"
             ) from None
-        yield Spilled(folder, compacted, index, batches)
+        yield Spilled(folder, compacted, index, batches, limit)
 
 
 class ScratchSpaceError(JourneyError):

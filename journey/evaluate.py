@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-from journey.batches import account_batches, set_aside
+from journey.batches import plan_batches, set_aside
 from journey.config import Config
 from journey.incremental import (
     ACCOUNTS_SCHEMA,
@@ -33,7 +33,7 @@ from journey.incremental import (
 )
 from journey.progress import milestone_states
 from journey.status import account_results, milestone_results
-from journey.usage_read import UsageRead, read_usage
+from journey.usage_read import UsageRead, parquet_usage_rows, read_usage
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (
@@ -244,14 +244,16 @@ def evaluate(
     _check_sources_configured(config, set(reads))
 
     names_read = list(reads)
-    batches = account_batches(started, index_df) if prior is None else [started]
+    batches, limit = [started], 0
+    if prior is None:  # a full run: in batches when its grid or its usage is large
+        batches, limit = plan_batches(started, index_df, parquet_usage_rows(config))
     if len(batches) == 1:
         collected = _collect_at_once(
             config, reads, started_lazy, index_df, metrics, as_of, prior, history
         )
     else:
         collected = _collect_in_batches(
-            config, batches, reads, index_df, metrics, as_of, history, on_batch
+            config, (batches, limit), reads, index_df, metrics, as_of, history, on_batch
         )
     # [account results, milestone results, bad rows, newest day, *carry, *checks, *file days]
     account_df, milestone_df, bad_df, newest_df = collected[:4]
@@ -394,7 +396,7 @@ def _plan(
 
 def _collect_in_batches(
     config: Config,
-    batches: list[pl.DataFrame],
+    planned: tuple[list[pl.DataFrame], int],
     reads: dict[str, UsageRead],
     index_df: pl.DataFrame,
     metrics: dict[str, Metric],
@@ -407,13 +409,14 @@ def _collect_in_batches(
     set aside per batch; the quarantine counts and the newest day are counted from all of
     them, and each batch is evaluated from its own."""
     names_read = list(reads)
+    batches, limit = planned
     compacted = compact_sources(
         {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
     )
     if on_batch is not None:
         on_batch(f"reading the usage once, into {len(batches)} batches of accounts")
     try:
-        with set_aside(config.root, compacted, index_df, batches, ENGINE) as spilled:
+        with set_aside(config.root, compacted, index_df, batches, ENGINE, limit) as spilled:
             kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
             first = pl.collect_all(
                 [

@@ -129,6 +129,22 @@ def _late(clean: pl.LazyFrame, started: pl.LazyFrame, prior: CarriedState) -> pl
     )
 
 
+def parquet_usage_rows(config: Config) -> int:
+    """How many rows the Parquet files of the usage sources hold, from their metadata alone
+    (0.1 s for 500M rows in 181 files). CSV files and SQL queries count 0: counting them
+    would read them."""
+    total = 0
+    for kind in ("events", "daily"):
+        spec = getattr(config.settings.sources, kind)
+        if spec is None or spec.query is not None:
+            continue
+        files = resolve_files(spec, config.root, kind)
+        if files and source_format(spec, files) == "parquet":
+            rows = scan(spec, config.root, kind, files=files).select(pl.len()).collect()
+            total += int(rows.item())
+    return total
+
+
 def read_usage(
     config: Config,
     known: pl.LazyFrame,

@@ -145,3 +145,19 @@ def test_each_batch_reads_its_own_rows_in_its_own_grid(
         assert got.select("__r", "__end", "x").rows() == [(0, 3, 4.0), (2, 3, 5.0)]
         assert second.accounts["account_id"].to_list() == ["c"]
         assert first.rows["daily"].collect().is_empty()
+
+
+def test_a_denser_usage_makes_smaller_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batches, "BATCH_ROWS", 1_000)
+    monkeypatch.setattr(batches, "BATCH_USAGE_ROWS", 5_500)  # 5.5 rows an account-day
+    assert batches.batch_limit(10_000, 0) == 1_000  # usage not known (CSV, SQL)
+    assert batches.batch_limit(10_000, 30_000) == 1_000  # 3 a day: sparser than the budget
+    assert batches.batch_limit(10_000, 55_000) == 1_000
+    assert batches.batch_limit(10_000, 110_000) == 500  # twice as dense: half the days
+    assert batches.batch_limit(10, 10**12) == 1  # never empty
+    assert batches.batch_limit(0, 0) == 1_000
+    index = pl.DataFrame({"account_id": ["a", "b", "c"], "__end": [400, 800, 1200]})
+    started = index.select("account_id")
+    assert len(batches.plan_batches(started, index, 0)[0]) == 2
+    planned, limit = batches.plan_batches(started, index, 13_200)  # 11 a day: 500 days
+    assert limit == 500 and [p["account_id"].to_list() for p in planned] == [["a"], ["b"], ["c"]]

@@ -169,7 +169,7 @@ def test_the_next_night_continues_a_batched_full_run(
     monkeypatch.setattr(batches_module, "BATCH_ROWS", 15)
     count = _batch_count(project, day(10))
     assert count > 2
-    heard: list[str] = []
+    heard.clear()
     batched = evaluate(config, day(10), history=True, on_batch=heard.append)
     assert_same_run(batched, whole)
     # The one read of the usage, then each batch as it starts (a terminal shows them under
@@ -198,6 +198,22 @@ _DAY_EVENTS = [
     ("report", "u3", None),
     ("export", None, 5),
 ]
+
+
+def test_dense_usage_is_evaluated_in_batches_with_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The grid is small (72 account-days) but its usage rows are many for their days.
+    project = _busy_project(tmp_path)
+    config = project.config()
+    whole = evaluate(config, day(10), history=True)
+    whole_history = load_history(config, day(10))
+    monkeypatch.setattr(batches_module, "BATCH_USAGE_ROWS", 30)
+    heard: list[str] = []
+    batched = evaluate(config, day(10), history=True, on_batch=heard.append)
+    assert len(heard) > 2  # the read, then two or more batches
+    assert_same_run(batched, whole)
+    assert_frame_equal(load_history(config, day(10)).grid, whole_history.grid, check_exact=True)
 
 
 def test_the_history_read_in_batches_is_the_one_read_at_once(
