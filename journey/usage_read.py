@@ -140,7 +140,10 @@ def parquet_usage_rows(config: Config) -> int:
             continue
         files = resolve_files(spec, config.root, kind)
         if files and source_format(spec, files) == "parquet":
-            rows = scan(spec, config.root, kind, files=files).select(pl.len()).collect()
+            try:
+                rows = scan(spec, config.root, kind, files=files).select(pl.len()).collect()
+            except (pl.exceptions.PolarsError, OSError):
+                continue  # an unreadable file: the read itself reports it, with its name
             total += int(rows.item())
     return total
 
