@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import json
 import os
 import platform
@@ -429,11 +428,10 @@ def main() -> None:
         try:
             worker_main(sys.argv[2], sys.argv[3:])
         finally:
-            if sys.argv[2] != "peer":  # end as the `journey` command does (cli.exit_quickly)
-                from journey.store.engine import dispose_engines
+            if sys.argv[2] != "peer":  # end as the `journey` command does
+                from journey.ending import exit_quickly
 
-                dispose_engines()
-                gc.freeze()
+                exit_quickly()
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=50_000)

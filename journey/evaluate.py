@@ -206,7 +206,7 @@ def evaluate(
     """Evaluate every account's journey progress on `as_of`.
 
     `on_batch` hears, as a short sentence, of each batch of accounts a large full run
-    evaluates in turn (see `BATCH_ROWS`).
+    evaluates in turn (see `journey.batches`).
 
     With `prior` (what the run on an earlier day left), only the usage that is new since then
     is read and evaluated (see `journey.incremental`); FullRunNeeded says when that cannot be
@@ -244,16 +244,21 @@ def evaluate(
     _check_sources_configured(config, set(reads))
 
     names_read = list(reads)
+    # Every row read, compact (cached): the one pass over the usage data. The rows on the days
+    # of the grid feed the metrics; all of them, the quarantine counts and the newest day.
+    compacted = compact_sources(
+        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
+    )
     batches, limit = [started], 0
     if prior is None:  # a full run: in batches when its grid or its usage is large
         batches, limit = plan_batches(started, index_df, parquet_usage_rows(config))
     if len(batches) == 1:
         collected = _collect_at_once(
-            config, reads, started_lazy, index_df, metrics, as_of, prior, history
+            config, reads, compacted, started_lazy, index_df, metrics, as_of, prior, history
         )
     else:
         collected = _collect_in_batches(
-            config, (batches, limit), reads, index_df, metrics, as_of, history, on_batch
+            config, reads, compacted, batches, limit, index_df, metrics, as_of, history, on_batch
         )
     # [account results, milestone results, bad rows, newest day, *carry, *checks, *file days]
     account_df, milestone_df, bad_df, newest_df = collected[:4]
@@ -316,6 +321,7 @@ def evaluate(
 def _collect_at_once(
     config: Config,
     reads: dict[str, UsageRead],
+    compacted: dict[str, pl.LazyFrame],
     started: pl.LazyFrame,
     index_df: pl.DataFrame,
     metrics: dict[str, Metric],
@@ -325,22 +331,13 @@ def _collect_at_once(
 ) -> list[pl.DataFrame]:
     """Every frame of a run in one collect: [account results, milestone results, bad rows,
     newest day, *carry, *checks, *file days]."""
-    # Every row read, compact (cached): the one pass over the usage data. The rows on the days
-    # of the grid feed the metrics; all of them, the quarantine counts and the newest day.
-    compacted = compact_sources(
-        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
-    )
     windowed = {name: f.filter(pl.col(ROW).is_not_null()) for name, f in compacted.items()}
-    kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
-    newest = _newest_day([f.filter(kept).select(pl.col(DAY).max()) for f in compacted.values()])
-    bad_rows = _set_aside([reason_counts(f, name, name) for name, f in compacted.items()])
     results, carry = _plan(config, started, index_df, windowed, metrics, as_of, prior, history)
     try:
         return pl.collect_all(
             [
                 *results,
-                bad_rows,
-                newest,
+                *_overview(compacted, as_of),
                 *carry,
                 *[read.checks for read in reads.values()],
                 *[_file_days(read) for read in reads.values()],
@@ -396,8 +393,10 @@ def _plan(
 
 def _collect_in_batches(
     config: Config,
-    planned: tuple[list[pl.DataFrame], int],
     reads: dict[str, UsageRead],
+    compacted: dict[str, pl.LazyFrame],
+    batches: list[pl.DataFrame],
+    limit: int,
     index_df: pl.DataFrame,
     metrics: dict[str, Metric],
     as_of: dt.date,
@@ -409,21 +408,13 @@ def _collect_in_batches(
     set aside per batch; the quarantine counts and the newest day are counted from all of
     them, and each batch is evaluated from its own."""
     names_read = list(reads)
-    batches, limit = planned
-    compacted = compact_sources(
-        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
-    )
     if on_batch is not None:
         on_batch(f"reading the usage once, into {len(batches)} batches of accounts")
     try:
         with set_aside(config.root, compacted, index_df, batches, ENGINE, limit) as spilled:
-            kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
             first = pl.collect_all(
                 [
-                    _set_aside([reason_counts(spilled.rows(n), n, n) for n in names_read]),
-                    _newest_day(
-                        [spilled.rows(n).filter(kept).select(pl.col(DAY).max()) for n in names_read]
-                    ),
+                    *_overview({n: spilled.rows(n) for n in names_read}, as_of),
                     *[reads[n].checks for n in names_read],
                     *[_file_days(reads[n]) for n in names_read],
                 ],
@@ -453,15 +444,18 @@ def _collect_in_batches(
     return [*joined[:2], *first[:2], *joined[2:], *first[2:]]
 
 
-def _newest_day(per_source: list[pl.LazyFrame]) -> pl.LazyFrame:
-    """The newest of each source's newest kept day (`day`); null without usage sources."""
-    empty = pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})
-    return pl.concat(per_source or [empty]).select(pl.col(DAY).max())
-
-
-def _set_aside(per_source: list[pl.LazyFrame]) -> pl.LazyFrame:
-    """Each source's quarantine counts (QUARANTINE_SCHEMA), together."""
-    return pl.concat(per_source or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)])
+def _overview(compacted: dict[str, pl.LazyFrame], as_of: dt.date) -> list[pl.LazyFrame]:
+    """[the quarantine counts (QUARANTINE_SCHEMA), the newest kept day (`day`, null without
+    usage sources)] of every source's compact rows, read or set aside."""
+    kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
+    counts = [reason_counts(rows, name, name) for name, rows in compacted.items()]
+    newest = [rows.filter(kept).select(pl.col(DAY).max()) for rows in compacted.values()]
+    return [
+        pl.concat(counts or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]),
+        pl.concat(newest or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]).select(
+            pl.col(DAY).max()
+        ),
+    ]
 
 
 def _input_error(exc: pl.exceptions.PolarsError) -> InputError:
