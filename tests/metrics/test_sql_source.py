@@ -1,4 +1,5 @@
-"""SQL sources: events from a query on a database URL, against SQLite and a real PostgreSQL.
+"""SQL sources: events from a query on a database URL, against SQLite and a real PostgreSQL;
+the fast path (ADBC) gives what SQLAlchemy gives.
 
 The same golden case is evaluated from CSV files and from the database; the milestone states
 must be identical. PostgreSQL needs JOURNEY_TEST_POSTGRES_URL (see tests/store_support.py)
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import create_engine, text
+from polars.testing import assert_frame_equal
+from sqlalchemy import create_engine, make_url, text
 from store_support import postgres_database
 
 from metrics.errors import InputError
@@ -142,3 +144,123 @@ def test_rows_arrive_as_a_typed_frame(tmp_path: Path, monkeypatch: pytest.Monkey
         "event": ["login", "login", "login"],
     }
     assert frame.collect_schema() == pl.Schema({"account_id": pl.String, "event": pl.String})
+
+
+# The fast path (ADBC) -------------------------------------------------------------------------
+
+TYPED_TABLE = (
+    "CREATE TABLE typed (i4 INTEGER, i8 BIGINT, n NUMERIC(12, 2), f DOUBLE PRECISION, "
+    "t TEXT, v VARCHAR(10), b BOOLEAN, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ)"
+)
+TYPED_ROWS = (
+    "INSERT INTO typed VALUES (1, 9000000000, 3.25, 4.5, 'x', 'y', TRUE, '2026-01-02', "
+    "'2026-01-02 03:04:05.123456', '2026-01-02 03:04:05+02'), "
+    "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+)
+
+
+def _both_paths(
+    url: str, query: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The query's rows through the fast path, and through SQLAlchemy."""
+    import metrics.sql_source as sql_source
+
+    monkeypatch.setenv("WAREHOUSE", url)
+    calls: list[bool] = []
+    fast_path = sql_source._read_adbc
+
+    def spy(expanded: str, query: str) -> pl.DataFrame | None:
+        got = fast_path(expanded, query)
+        calls.append(got is not None)
+        return got
+
+    monkeypatch.setattr(sql_source, "_read_adbc", spy)
+    fast = sql_source.read_sql("${WAREHOUSE}", query, "events").collect()
+    monkeypatch.setattr(sql_source, "adbc_connector", lambda _url: None)
+    slow = sql_source.read_sql("${WAREHOUSE}", query, "events").collect()
+    assert calls[0] is True, "the fast path did not serve the first read"
+    return fast, slow
+
+
+def test_postgresql_rows_are_the_same_through_either_path(monkeypatch: pytest.MonkeyPatch):
+    with postgres_database() as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(TYPED_TABLE))
+            conn.execute(text(TYPED_ROWS))
+        engine.dispose()
+        fast, slow = _both_paths(url, "SELECT * FROM typed", monkeypatch)
+    assert_frame_equal(fast, slow)
+    assert fast.schema == pl.Schema(
+        {
+            "i4": pl.Int64,
+            "i8": pl.Int64,
+            "n": pl.Float64,
+            "f": pl.Float64,
+            "t": pl.String,
+            "v": pl.String,
+            "b": pl.Boolean,
+            "d": pl.Date,
+            "ts": pl.Datetime("us"),
+            "tz": pl.Datetime("us", "UTC"),
+        }
+    )
+    assert fast.row(0) == (
+        1,
+        9_000_000_000,
+        3.25,
+        4.5,
+        "x",
+        "y",
+        True,
+        dt.date(2026, 1, 2),
+        dt.datetime(2026, 1, 2, 3, 4, 5, 123456),
+        dt.datetime(2026, 1, 2, 1, 4, 5, tzinfo=dt.UTC),
+    )
+
+
+def test_sqlite_rows_are_the_same_through_either_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    _load_events(url)
+    fast, slow = _both_paths(url, "SELECT * FROM product_events", monkeypatch)
+    assert_frame_equal(fast, slow)
+    assert fast.height == len(EVENTS)
+
+
+def test_a_column_the_fast_path_does_not_take_is_read_as_before(monkeypatch: pytest.MonkeyPatch):
+    import metrics.sql_source as sql_source
+
+    with postgres_database() as url:
+        monkeypatch.setenv("WAREHOUSE", url)
+        query = "SELECT 'a' AS account_id, '6c0a0b8e-0d1c-4f59-9d5a-4a8f0c1b2d3e'::uuid AS u"
+        assert sql_source._read_adbc(url, query) is None  # a uuid: not taken
+        frame = sql_source.read_sql("${WAREHOUSE}", query, "events").collect()
+    assert frame["account_id"].to_list() == ["a"]
+    assert str(frame["u"][0]) == "6c0a0b8e-0d1c-4f59-9d5a-4a8f0c1b2d3e"
+
+
+def test_a_sqlite_source_is_opened_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from metrics.sql_source import adbc_connector
+
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    _load_events(url)
+    connect = adbc_connector(url)
+    assert connect is not None
+    with connect() as conn, pytest.raises(Exception, match="readonly"):
+        conn.cursor().execute("DELETE FROM product_events")
+    assert adbc_connector(f"sqlite:///{tmp_path / 'missing.db'}") is not None
+    assert adbc_connector("mysql://reader@db/warehouse") is None  # SQLAlchemy reads it
+
+
+def test_a_failing_count_names_the_source_without_the_password(monkeypatch: pytest.MonkeyPatch):
+    from metrics.sql_source import count_rows
+
+    with postgres_database() as url:
+        password = make_url(url).password
+        assert password
+        monkeypatch.setenv("WAREHOUSE", url)
+        with pytest.raises(InputError, match=r"source `events`: counting rows on .* failed") as err:
+            count_rows("${WAREHOUSE}", "SELECT * FROM missing_table", "TRUE", "events")
+    assert password not in str(err.value)
