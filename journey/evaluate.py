@@ -34,6 +34,7 @@ from journey.incremental import (
 from journey.progress import milestone_states
 from journey.status import account_results, milestone_results
 from journey.usage_read import UsageRead, parquet_usage_rows, read_usage
+from journey.usage_sql import Watermark
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (
@@ -82,6 +83,8 @@ class Evaluation:
     state: CarriedState | None = None  # what an incremental run on a later day continues
     # An incremental run's files read again, and the day through which they were counted.
     read_again: dict[str, tuple[tuple[Path, ...], dt.date]] = field(default_factory=dict)
+    # An incremental run's SQL sources read from a watermark on (journey.usage_sql).
+    watermarks: dict[str, Watermark] = field(default_factory=dict)
     # With `evaluate(..., history=True)`, what the early warning learns from
     # (journey.risk.history.History): the started accounts with all their attributes, and
     # every configured metric's grid through as_of, each account's days up to its
@@ -281,6 +284,7 @@ def evaluate(
         polars_version=pl.__version__,
         newest_usage_day=newest_day,
         sql_rows={n: int(c["through"][0]) for n, c in checks.items() if reads[n].files is None},
+        sql_filtered=tuple(n for n, r in reads.items() if r.filtered),
         accounts=carried_frames[0],
         milestones=carried_frames[1],
         totals=carried_frames[2],
@@ -312,6 +316,7 @@ def evaluate(
         mode="full" if prior is None else "incremental",
         files_read={n: r.files for n, r in reads.items()},
         read_again={n: (r.again, prior.as_of) for n, r in reads.items() if prior and r.again},
+        watermarks={n: r.watermark for n, r in reads.items() if r.watermark is not None},
         state=state,
         history_accounts=history_accounts(started) if history else None,
         history_grid=grid,

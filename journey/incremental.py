@@ -93,13 +93,16 @@ class CarriedState:
     config_hash: str
     polars_version: str
     newest_usage_day: dt.date | None
-    sql_rows: dict[str, int]  # SQL source -> its clean rows on days up to as_of
+    sql_rows: dict[str, int]  # SQL source -> its rows on days up to as_of (journey.usage_sql)
     accounts: pl.DataFrame  # ACCOUNTS_SCHEMA
     milestones: pl.DataFrame  # MILESTONES_SCHEMA
     totals: pl.DataFrame  # TOTALS_SCHEMA
     distinct: pl.DataFrame  # DISTINCT_SCHEMA
     files: pl.DataFrame  # FILES_SCHEMA
     metrics: tuple[str, ...] = ()  # the metrics the state carries, in metrics.yaml order
+    # The SQL sources whose `sql_rows` count every row with a day: those the database filters
+    # by day (journey.usage_sql); the others count the rows kept.
+    sql_filtered: tuple[str, ...] = ()
     # The early warning's metric grid through as_of (journey.risk.history.History.grid), when
     # the run had the early warning on: the next run extends it by its new days
     # (`extend_grid`) instead of reading the whole usage history again.

@@ -17,6 +17,7 @@ import polars as pl
 
 from journey.config import Config
 from journey.evaluate import Evaluation
+from journey.usage_sql import watermarked
 from metrics.accounts import conform_accounts
 from metrics.sources import scan
 from metrics.usage import rejected_rows
@@ -56,10 +57,11 @@ def rejected_frames(config: Config, evaluation: Evaluation) -> dict[str, pl.Data
         for name in usage:
             # Only the files this run read: an incremental run reads the new ones.
             # Rows of files read again, up to the last run's day, were that run's to report.
+            # A SQL source read from a watermark on: the rows from there on.
             files = evaluation.files_read.get(name)
             counted = evaluation.read_again.get(name)
             raw = scan(
-                getattr(spec, name),
+                watermarked(getattr(spec, name), evaluation.watermarks.get(name)),
                 config.root,
                 name,
                 files=list(files) if files else None,

@@ -5,9 +5,7 @@ What is new, for a file source (a file, a glob, a folder, hive partitions): the 
 previous run did not read, and the rows after its as_of in files it read that also held later
 days (a partly written file for the current day, say). A file it read that has changed or gone
 since means a full run, as do rows in new files for days it already evaluated — unless they lie
-before the account's start (ignored either way). A SQL source is read whole each time (its
-query has no notion of "new"); its rows up to the previous as_of must number what they did then,
-and only the rows after it are evaluated.
+before the account's start (ignored either way). A SQL source: `journey.usage_sql`.
 """
 
 from __future__ import annotations
@@ -20,8 +18,9 @@ import polars as pl
 
 from journey.config import Config
 from journey.incremental import FILES_SCHEMA, CarriedState, FullRunNeeded
+from journey.usage_sql import Watermark, read_sql_usage, typed_usage
 from metrics.sources import FILE, SourceSpec, resolve_files, scan, source_format
-from metrics.usage import REASON, kept_rows, tag_usage, type_daily, type_events
+from metrics.usage import kept_rows, tag_usage
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,8 @@ class UsageRead:
     ledger: pl.DataFrame | None = None  # file sources: every file (FILES_SCHEMA), its days
     file_days: pl.LazyFrame | None = None  # (path, first_day, last_day) of the files read
     again: tuple[Path, ...] = ()  # files read before: only their rows after the last as_of
+    filtered: bool = False  # a SQL source the database filters by day (journey.usage_sql)
+    watermark: Watermark | None = None  # a SQL source read from there on
 
     @property
     def clean(self) -> pl.LazyFrame:
@@ -114,10 +115,6 @@ def plan_files(name: str, files: list[Path], prior: CarriedState | None) -> File
     return FilePlan(read, again, ledger.join(days, on="path", how="left"))
 
 
-def _typed(kind: str, raw: pl.LazyFrame, timezone: str) -> pl.LazyFrame:
-    return type_events(raw, timezone, kind) if kind == "events" else type_daily(raw, kind)
-
-
 def _late(clean: pl.LazyFrame, started: pl.LazyFrame, prior: CarriedState) -> pl.LazyFrame:
     """Rows for days up to the previous as_of within an account's journey: data that the
     previous run should have had."""
@@ -164,35 +161,13 @@ def read_usage(
         if spec is None:
             continue
         if spec.query is not None:
-            reads[kind] = _read_sql(config, spec, kind, known, started, as_of, prior)
+            read = read_sql_usage(config, spec, kind, known, as_of, prior)
+            reads[kind] = UsageRead(
+                read.tagged, None, read.checks, filtered=read.filtered, watermark=read.watermark
+            )
         else:
             reads[kind] = _read_files(config, spec, kind, known, started, prior)
     return reads
-
-
-def _read_sql(
-    config: Config,
-    spec: SourceSpec,
-    kind: str,
-    known: pl.LazyFrame,
-    started: pl.LazyFrame,
-    as_of: dt.date,
-    prior: CarriedState | None,
-) -> UsageRead:
-    typed = _typed(kind, scan(spec, config.root, kind), config.settings.timezone)
-    tagged = tag_usage(kind, typed, known)
-    clean = kept_rows(tagged)
-    through = (pl.col("day") <= as_of).sum().alias("through")
-    if prior is None:
-        checks = clean.select(pl.lit(0, dtype=pl.UInt32).alias("late"), through)
-        return UsageRead(tagged, None, checks)
-    checks = clean.select(
-        pl.lit(0, dtype=pl.UInt32).alias("late"),
-        (pl.col("day") <= prior.as_of).sum().alias("through_prior"),
-        through,
-    )
-    new = (pl.col("day") > prior.as_of) | pl.col(REASON).is_not_null()
-    return UsageRead(tagged.filter(new), None, checks)
 
 
 def _read_files(
@@ -214,12 +189,12 @@ def _read_files(
         raw = scan(spec, config.root, kind, files=plan.read, file_column=paths)
     else:  # nothing new: no rows, but the source's columns
         raw = scan(spec, config.root, kind, files=files[:1], file_column=True).head(0)
-    typed = _typed(kind, raw, timezone)
+    typed = typed_usage(kind, raw, timezone)
     day = pl.col("day")
     if one_by_one:
         file_days = pl.concat(
             [
-                _typed(kind, scan(spec, config.root, kind, files=[path]), timezone).select(
+                typed_usage(kind, scan(spec, config.root, kind, files=[path]), timezone).select(
                     pl.lit(str(path)).alias("path"),
                     day.min().alias("first_day"),
                     day.max().alias("last_day"),

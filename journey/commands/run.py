@@ -70,8 +70,17 @@ def run(
     outcome = run_nightly(config, engine, day, full=full)
     if outcome.why_full is None:
         read = outcome.evaluation.files_read
-        files = sum(len(f) for f in read.values() if f is not None)
-        err(f"incremental run: read {files} new or growing file(s)")
+        if any(f is not None for f in read.values()):
+            files = sum(len(f) for f in read.values() if f is not None)
+            err(f"incremental run: read {files} new or growing file(s)")
+        for name in [n for n, f in read.items() if f is None]:
+            mark = outcome.evaluation.watermarks.get(name)
+            err(
+                f"incremental run: `{name}` query read from {mark.literal} on"
+                if mark
+                else f"incremental run: `{name}` query read whole (its column `timestamp` or "
+                "`date` is not a database timestamp or date)"
+            )
     else:
         err(f"full run: {outcome.why_full}")
     for note in outcome.warnings:

@@ -89,6 +89,7 @@ def save_state(config: Config, state: CarriedState, input_fingerprint: str) -> s
         "polars_version": state.polars_version,
         "newest_usage_day": state.newest_usage_day.isoformat() if state.newest_usage_day else None,
         "sql_rows": state.sql_rows,
+        "sql_filtered": list(state.sql_filtered),
         "metrics": list(state.metrics),
     }
     (partial / "meta.json").write_text(json.dumps(meta, indent=2))
@@ -117,6 +118,7 @@ def load_state(config: Config, key: str) -> CarriedState:
             sql_rows={k: int(v) for k, v in meta["sql_rows"].items()},
             **frames,
             metrics=tuple(meta["metrics"]),
+            sql_filtered=tuple(meta.get("sql_filtered", ())),  # none before it was kept
             history=_history(folder / HISTORY),
         )
     except FullRunNeeded:
