@@ -129,9 +129,11 @@ def read_sql_usage(
     mark = None
     if prior is not None:
         if filtered != (kind in prior.sql_filtered):
+            can = "can now" if filtered else "can no longer"
             raise FullRunNeeded(
-                f"the `{kind}` query's rows are counted another way than by the {prior.as_of} "
-                f"run (the type of its column `{column}` changed)"
+                f"the {prior.as_of} run counted the `{kind}` query's rows another way: the "
+                f"database {can} filter them by `{column}` (its type changed, or this is the "
+                "first run after an upgrade)"
             )
         if dtype is not None and filtered:
             mark = _watermark(spec, column, dtype, kind, prior, zone)

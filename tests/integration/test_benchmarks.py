@@ -1,6 +1,7 @@
 """benchmarks/run.py end to end at a tiny size: it generates data, runs journey and the DuckDB
 peer, checks their results agree and prints the figures the performance targets are read
-from. Timings are not asserted (they live in docs/performance.md, measured on purpose)."""
+from; benchmarks/sql_source.py likewise against the test PostgreSQL server. Timings are not
+asserted (they live in docs/performance.md, measured on purpose)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,36 @@ def test_the_nightly_case_is_incremental_and_equals_a_full_run(tmp_path: Path) -
     # The held-back day's file is back in place, and no scratch folder is left.
     assert list(tmp_path.glob("a300-e30000/data/events/**/2026-06-30.parquet"))
     assert not list(tmp_path.glob("a300-e30000/.held-*"))
+
+
+def test_the_sql_source_benchmark_reads_both_ways_and_runs_a_night(tmp_path: Path) -> None:
+    from store_support import postgres_database
+
+    with postgres_database() as url:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(RUN.with_name("sql_source.py")),
+                "--accounts",
+                "300",
+                "--events",
+                "30000",
+                "--repeat",
+                "1",
+                "--data",
+                str(tmp_path),
+                "--postgres",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for source in ("PostgreSQL", "SQLite"):
+        assert re.search(rf"{source}, the whole table \([\d,]+ rows\) into one frame", out)
+    assert len(re.findall(r"time ratio +\d+\.\d\d", out)) == 2
+    assert "results           identical to the full run (" in out
+    assert re.search(r"incremental/full +\d+\.\d\d", out)
