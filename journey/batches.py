@@ -10,15 +10,17 @@ a grid of its own accounts (`Spilled.batches`). Accounts never share a value, so
 exact; only one batch's rows and grid are in memory at a time.
 
 The scratch folder lives under the project (`.journey/spill/`, on the disk next to the data
-rather than in a temporary file system that may be memory) and is removed when the run ends,
-however it ends; a folder left by a killed process is removed by the next one that sets rows
-aside.
+rather than in a temporary file system that may be memory), or where settings
+`large_runs.scratch_dir` says, and is removed when the run ends, however it ends; a folder
+left by a killed process is removed by the next one that sets rows aside. Settings
+`large_runs.max_account_days` and `max_usage_rows` replace BATCH_ROWS and BATCH_USAGE_ROWS.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -29,7 +31,9 @@ from typing import Literal
 
 import polars as pl
 
+from journey.config import Config
 from journey.errors import ExitCode, JourneyError
+from journey.usage_read import parquet_usage_rows
 from metrics.compute import ACCOUNT, END, OFFSET, ROW
 
 #: Accounts are evaluated in batches of at most about this many grid rows (days of accounts)
@@ -43,13 +47,21 @@ BATCH_USAGE_ROWS = 250_000_000
 _BATCH = "__batch"  # the column a set-aside row's batch goes in
 
 
-def batch_limit(account_days: int, usage_rows: int) -> int:
-    """The grid rows a batch may hold: BATCH_ROWS, or fewer where the usage is denser than
-    BATCH_USAGE_ROWS / BATCH_ROWS rows an account-day, so that a batch also holds about
-    BATCH_USAGE_ROWS usage rows at most (about: accounts are not all as active)."""
+def batch_limit(
+    account_days: int,
+    usage_rows: int,
+    max_days: int | None = None,
+    max_usage: int | None = None,
+) -> int:
+    """The grid rows a batch may hold: `max_days` (default BATCH_ROWS), or fewer where the
+    usage is denser than `max_usage` (default BATCH_USAGE_ROWS) / `max_days` rows an
+    account-day, so that a batch also holds about `max_usage` usage rows at most (about:
+    accounts are not all as active)."""
+    max_days = BATCH_ROWS if max_days is None else max_days
+    max_usage = BATCH_USAGE_ROWS if max_usage is None else max_usage
     if account_days <= 0 or usage_rows <= 0:
-        return BATCH_ROWS
-    return max(1, min(BATCH_ROWS, BATCH_USAGE_ROWS * account_days // usage_rows))
+        return max_days
+    return max(1, min(max_days, max_usage * account_days // usage_rows))
 
 
 def _batch_of(end: pl.Expr, limit: int) -> pl.Expr:
@@ -72,12 +84,34 @@ def account_batches(
 
 
 def plan_batches(
-    started: pl.DataFrame, index: pl.DataFrame, usage_rows: int
+    started: pl.DataFrame,
+    index: pl.DataFrame,
+    usage_rows: int,
+    max_days: int | None = None,
+    max_usage: int | None = None,
 ) -> tuple[list[pl.DataFrame], int]:
     """`account_batches` of the started accounts for usage of `usage_rows` rows in all (0:
     not known), and the limit they were made with (`batch_limit`)."""
-    limit = batch_limit(0 if index.is_empty() else int(index[END][-1]), usage_rows)
+    days = 0 if index.is_empty() else int(index[END][-1])
+    limit = batch_limit(days, usage_rows, max_days, max_usage)
     return account_batches(started, index, limit), limit
+
+
+def planned(
+    config: Config, started: pl.DataFrame, index: pl.DataFrame
+) -> tuple[list[pl.DataFrame], int]:
+    """`plan_batches` for a run of `config`: its usage rows counted, its settings' limits."""
+    large = config.settings.large_runs
+    rows = parquet_usage_rows(config)
+    return plan_batches(started, index, rows, large.max_account_days, large.max_usage_rows)
+
+
+def scratch_root(config: Config) -> Path:
+    """Where a run of `config` makes its scratch folders (settings `large_runs.scratch_dir`)."""
+    configured = config.settings.large_runs.scratch_dir
+    if configured is None:
+        return spill_root(config.root)
+    return config.resolve(configured, "large_runs.scratch_dir")
 
 
 @dataclass(frozen=True)
@@ -121,7 +155,7 @@ class Spilled:
 
 @contextmanager
 def set_aside(
-    project: Path,
+    root: Path,
     compacted: dict[str, pl.LazyFrame],
     index: pl.DataFrame,
     batches: list[pl.DataFrame],
@@ -130,9 +164,9 @@ def set_aside(
 ) -> Iterator[Spilled]:
     """Write `compacted` (compact usage rows placed in the grid of `index`, with `__end`) in
     one pass, a file set per batch of `batches` (`account_batches(..., limit)`), to a
-    scratch folder under `project` that is removed on the way out."""
+    scratch folder under `root` (`scratch_root`) that is removed on the way out."""
     limit = BATCH_ROWS if limit is None else limit
-    with scratch_folder(project) as folder:
+    with scratch_folder(root) as folder:
         try:
             for source, rows in compacted.items():
                 # LZ4: written and read once, soon; rows of no account in batch -1.
@@ -155,6 +189,12 @@ def set_aside(
         yield Spilled(folder, compacted, index, batches, limit)
 
 
+class ScratchFolderError(JourneyError):
+    """The scratch folder cannot be made (exit 1, the machine's)."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 class ScratchSpaceError(JourneyError):
     """No room on disk for the usage rows a batched run sets aside (exit 1, as for a store
     that cannot be used: the machine, not the data or the config)."""
@@ -173,25 +213,36 @@ def spill_root(project: Path) -> Path:
 
 
 @contextmanager
-def scratch_folder(project: Path) -> Iterator[Path]:
-    """A new, empty folder for this process under `project`, removed on the way out."""
-    root = spill_root(project)
+def scratch_folder(root: Path) -> Iterator[Path]:
+    """A new, empty folder for this process under `root`, removed on the way out."""
     remove_leftovers(root)
     folder = root / f"{os.getpid()}-{secrets.token_hex(4)}"
-    folder.mkdir(parents=True)
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise ScratchFolderError(
+            f"cannot make a scratch folder in {root}: {exc.strerror or exc}. A full run of "
+            "this many accounts sets its usage rows aside there while it runs; make it "
+            "writable or set large_runs.scratch_dir in config/settings.yaml"
+        ) from None
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_SCRATCH_NAME = re.compile(r"(\d+)-[0-9a-f]{8}")
+
+
 def remove_leftovers(root: Path) -> None:
-    """Remove the folders of processes that no longer run (killed before they could)."""
+    """Remove the scratch folders (named `<pid>-<8 hex digits>`) of processes that no longer
+    run (killed before they could); anything else in `root` is left alone, since a configured
+    scratch_dir may be shared."""
     if not root.is_dir():
         return
     for folder in root.iterdir():
-        pid = folder.name.split("-", 1)[0]
-        if not (pid.isdigit() and _running(int(pid))):
+        named = _SCRATCH_NAME.fullmatch(folder.name)
+        if named and folder.is_dir() and not _running(int(named.group(1))):
             shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-from journey.batches import plan_batches, set_aside
+from journey.batches import planned, scratch_root, set_aside
 from journey.config import Config
 from journey.incremental import (
     ACCOUNTS_SCHEMA,
@@ -33,7 +33,7 @@ from journey.incremental import (
 )
 from journey.progress import milestone_states
 from journey.status import account_results, milestone_results
-from journey.usage_read import UsageRead, parquet_usage_rows, read_usage
+from journey.usage_read import UsageRead, read_usage
 from journey.usage_sql import Watermark
 from journey.watch import watched
 from metrics.accounts import conform_accounts
@@ -254,7 +254,7 @@ def evaluate(
     )
     batches, limit = [started], 0
     if prior is None:  # a full run: in batches when its grid or its usage is large
-        batches, limit = plan_batches(started, index_df, parquet_usage_rows(config))
+        batches, limit = planned(config, started, index_df)
     if len(batches) == 1:
         collected = _collect_at_once(
             config, reads, compacted, started_lazy, index_df, metrics, as_of, prior, history
@@ -416,7 +416,9 @@ def _collect_in_batches(
     if on_batch is not None:
         on_batch(f"reading the usage once, into {len(batches)} batches of accounts")
     try:
-        with set_aside(config.root, compacted, index_df, batches, ENGINE, limit) as spilled:
+        with set_aside(
+            scratch_root(config), compacted, index_df, batches, ENGINE, limit
+        ) as spilled:
             first = pl.collect_all(
                 [
                     *_overview({n: spilled.rows(n) for n in names_read}, as_of),

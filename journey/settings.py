@@ -107,6 +107,30 @@ class RiskSettings(_Model):
     )
 
 
+class LargeRuns(_Model):
+    """Full runs too large to evaluate at once (journey.batches; docs/operations.md)."""
+
+    max_account_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Evaluate at most about this many account-days (days from each account's "
+        "start through as-of) at once; more are taken in batches. Default 20,000,000 (about "
+        "5 GB at 1,000,000 accounts); lower it on a smaller machine.",
+    )
+    max_usage_rows: int | None = Field(
+        default=None,
+        ge=1,
+        description="And at most about this many usage rows per batch, counted from the "
+        "Parquet files' metadata. Default 250,000,000.",
+    )
+    scratch_dir: str | None = Field(
+        default=None,
+        description="Where a batched run sets its usage rows aside while it runs (up to twice "
+        "the usage data's size; removed afterwards): a folder inside the project or an "
+        "absolute path, e.g. on a larger disk. Default .journey/spill in the project.",
+    )
+
+
 class Settings(_Model):
     timezone: str = "UTC"
     sources: Sources
@@ -115,6 +139,7 @@ class Settings(_Model):
     report: ReportSettings = ReportSettings()
     email: EmailSettings | None = None
     risk: RiskSettings = RiskSettings()
+    large_runs: LargeRuns = LargeRuns()
 
     @field_validator("timezone")
     @classmethod

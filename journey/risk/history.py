@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from journey.batches import plan_batches, set_aside
+from journey.batches import planned, scratch_root, set_aside
 from journey.config import Config
 from journey.evaluate import ENGINE, conformed_usage, history_accounts
-from journey.usage_read import parquet_usage_rows
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (
@@ -99,7 +98,7 @@ def load_history(config: Config, until: dt.date) -> History:
     try:
         started_df = started.collect()
         index = account_index(started_df.lazy(), until).collect()
-        batches, limit = plan_batches(started_df, index, parquet_usage_rows(config))
+        batches, limit = planned(config, started_df, index)
         usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
         activity = activity_source(usage)
         if len(batches) == 1:
@@ -110,7 +109,9 @@ def load_history(config: Config, until: dt.date) -> History:
             compacted = compact_sources(
                 {name: place_rows(rows) for name, rows in usage.items()}, config.metrics
             )
-            with set_aside(config.root, compacted, index, batches, ENGINE, limit) as spilled:
+            with set_aside(
+                scratch_root(config), compacted, index, batches, ENGINE, limit
+            ) as spilled:
                 parts = [
                     compact_daily_values(
                         batch.index, batch.rows, config.metrics, activity=activity

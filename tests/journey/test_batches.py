@@ -12,17 +12,23 @@ import polars as pl
 import pytest
 
 import journey.batches as batches
-from journey.batches import ScratchSpaceError, scratch_folder, set_aside, spill_root
+from journey.batches import (
+    ScratchFolderError,
+    ScratchSpaceError,
+    scratch_folder,
+    set_aside,
+    spill_root,
+)
 from journey.errors import ExitCode
 
 
 def test_the_folder_is_removed_after_use_and_after_an_error(tmp_path: Path) -> None:
-    with scratch_folder(tmp_path) as folder:
+    with scratch_folder(spill_root(tmp_path)) as folder:
         (folder / "events").mkdir()
         (folder / "events" / "rows.parquet").write_bytes(b"rows")
         assert folder.parent == spill_root(tmp_path)
     assert not folder.exists()
-    with pytest.raises(RuntimeError), scratch_folder(tmp_path) as folder:
+    with pytest.raises(RuntimeError), scratch_folder(spill_root(tmp_path)) as folder:
         (folder / "rows.parquet").write_bytes(b"rows")
         raise RuntimeError("the run failed half-way")
     assert not folder.exists()
@@ -36,7 +42,7 @@ def test_rows_set_aside_are_gone_when_reading_them_fails(tmp_path: Path) -> None
     index = pl.DataFrame({"account_id": ["a", "b"], "__offset": [0, 2], "__end": [2, 6]})
     accounts = index.select("account_id")
     failing = pytest.raises(pl.exceptions.ColumnNotFoundError)
-    with failing, set_aside(tmp_path, {"events": rows}, index, [accounts]) as spilled:
+    with failing, set_aside(spill_root(tmp_path), {"events": rows}, index, [accounts]) as spilled:
         assert spilled.rows("events").collect().height == 3
         spilled.rows("events").select("no_such_column").collect()
     assert list(spill_root(tmp_path).iterdir()) == []
@@ -53,7 +59,9 @@ def _ended_pid() -> int:
     return int(done.stdout)
 
 
-def test_a_killed_process_folder_is_removed_and_a_running_one_kept(tmp_path: Path) -> None:
+def test_a_killed_process_folder_is_removed_and_a_running_one_and_others_kept(
+    tmp_path: Path,
+) -> None:
     root = spill_root(tmp_path)
     killed = root / f"{_ended_pid()}-0a1b2c3d"
     stray = root / "not-a-scratch-folder"
@@ -63,9 +71,11 @@ def test_a_killed_process_folder_is_removed_and_a_running_one_kept(tmp_path: Pat
         for folder in (killed, stray, running):
             folder.mkdir(parents=True)
             (folder / "rows.parquet").write_bytes(b"rows")
-        with scratch_folder(tmp_path) as mine:
-            assert sorted(p.name for p in root.iterdir()) == sorted([running.name, mine.name])
-        assert [p.name for p in root.iterdir()] == [running.name]
+        with scratch_folder(root) as mine:
+            names = [running.name, mine.name, stray.name]
+            assert sorted(p.name for p in root.iterdir()) == sorted(names)
+        # Only scratch folders go: a configured scratch_dir may hold other things.
+        assert sorted(p.name for p in root.iterdir()) == sorted([running.name, stray.name])
     finally:
         alive.kill()
         alive.wait()
@@ -97,7 +107,7 @@ def test_a_full_disk_is_said_plainly_and_leaves_nothing_behind(
     accounts = [index.select("account_id")]
     with (
         pytest.raises(ScratchSpaceError) as raised,
-        set_aside(tmp_path, compacted, index, accounts),
+        set_aside(spill_root(tmp_path), compacted, index, accounts),
     ):
         pytest.fail("no rows were set aside")
     message = str(raised.value)
@@ -115,7 +125,8 @@ def test_other_write_errors_are_not_taken_for_a_full_disk(
     monkeypatch.setattr(pl.LazyFrame, "sink_parquet", refuse)
     compacted, index = _rows()
     accounts = [index.select("account_id")]
-    with pytest.raises(PermissionError), set_aside(tmp_path, compacted, index, accounts):
+    scratch = spill_root(tmp_path)
+    with pytest.raises(PermissionError), set_aside(scratch, compacted, index, accounts):
         pytest.fail("no rows were set aside")
     assert list(spill_root(tmp_path).iterdir()) == []
 
@@ -134,7 +145,7 @@ def test_each_batch_reads_its_own_rows_in_its_own_grid(
     empty = rows.head(0)  # a source with no rows writes no files
     parts = batches.account_batches(started, index)
     assert [p["account_id"].to_list() for p in parts] == [["a", "b"], ["c"]]
-    with set_aside(tmp_path, {"events": rows, "daily": empty}, index, parts) as spilled:
+    with set_aside(spill_root(tmp_path), {"events": rows, "daily": empty}, index, parts) as spilled:
         assert spilled.rows("events").collect().height == 6  # every row, for the counts
         assert spilled.rows("daily").collect().height == 0
         first, second = list(spilled.each())
@@ -161,3 +172,12 @@ def test_a_denser_usage_makes_smaller_batches(monkeypatch: pytest.MonkeyPatch) -
     assert len(batches.plan_batches(started, index, 0)[0]) == 2
     planned, limit = batches.plan_batches(started, index, 13_200)  # 11 a day: 500 days
     assert limit == 500 and [p["account_id"].to_list() for p in planned] == [["a"], ["b"], ["c"]]
+
+
+def test_a_scratch_folder_that_cannot_be_made_is_said_plainly(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(ScratchFolderError) as raised, scratch_folder(tmp_path / "a-file" / "x"):
+        pytest.fail("no folder was made")
+    assert "cannot make a scratch folder in" in str(raised.value)
+    assert "large_runs.scratch_dir" in str(raised.value)
+    assert raised.value.exit_code == ExitCode.INTERNAL

@@ -228,3 +228,44 @@ def test_the_history_read_in_batches_is_the_one_read_at_once(
     batched = load_history(config, day(10))
     assert_frame_equal(batched.grid, whole.grid, check_exact=True)
     assert_frame_equal(batched.accounts, whole.accounts, check_exact=True)
+
+
+def test_settings_set_the_batches_and_where_their_rows_go(tmp_path: Path) -> None:
+    project = _busy_project(tmp_path / "project")
+    config = project.config()
+    whole = evaluate(config, day(10), history=True)
+    elsewhere = tmp_path / "big-disk" / "journey-scratch"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "someone-elses-file").write_text("kept")
+    settings_file = project.root / "config" / "settings.yaml"
+    settings_file.write_text(
+        settings_file.read_text()
+        + f"large_runs: {{max_account_days: 15, scratch_dir: {str(elsewhere)!r}}}\n"
+    )
+    config = project.config()
+    assert config.settings.large_runs.max_account_days == 15
+    heard: list[str] = []
+    batched = evaluate(config, day(10), history=True, on_batch=heard.append)
+    assert len(heard) > 2  # the read, then two or more batches
+    assert_same_run(batched, whole)
+    # The scratch folder was made in the configured place, and only it went away.
+    assert [p.name for p in elsewhere.iterdir()] == ["someone-elses-file"]
+    assert not (project.root / ".journey" / "spill").exists()
+    settings_file.write_text(settings_file.read_text().replace("15", "0"))
+    code, out, err = project.cli("check")
+    assert code == 3 and "max_account_days" in out + err, out + err
+
+
+def test_a_scratch_dir_that_cannot_be_made_stops_the_run_plainly(tmp_path: Path) -> None:
+    project = _busy_project(tmp_path / "project")
+    (tmp_path / "a-file").write_text("not a folder")
+    settings_file = project.root / "config" / "settings.yaml"
+    scratch = str(tmp_path / "a-file" / "scratch")
+    settings_file.write_text(
+        settings_file.read_text()
+        + f"large_runs: {{max_account_days: 15, scratch_dir: {scratch!r}}}\n"
+    )
+    code, _, err = project.cli("run", "--as-of", day(10).isoformat())
+    assert code == 1, err
+    assert f"cannot make a scratch folder in {scratch}" in err
+    assert "Traceback" not in err
