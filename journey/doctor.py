@@ -25,6 +25,7 @@ from journey.security import confine_sources, mask_secrets
 from journey.store.engine import database_url, make_engine, safe_url
 from journey.store.migrate import current_revision, head_revision
 from journey.store.writes import latest_run
+from journey.usage_sql import nightly_read
 from metrics.accounts import conform_accounts
 from metrics.errors import InputError, first_line
 from metrics.sources import scan
@@ -136,15 +137,22 @@ def check_nightly(config: Config, engine: Engine, as_of: dt.date | None = None) 
         return []  # the next journey command migrates first; nothing to say before that
     as_of = as_of or default_as_of(config.settings.timezone)
     prior = carried_state(config, engine, max(as_of, _after_newest(engine)))
+    sources = config.settings.sources
+    queries = [
+        Finding("nightly", True, nightly_read(spec, kind, config.settings.timezone))
+        for kind in ("events", "daily")
+        if (spec := getattr(sources, kind)) is not None and spec.query is not None
+    ]
     if isinstance(prior, str):
-        return [Finding("nightly", True, f"the next run will be a full run: {prior}")]
+        return [Finding("nightly", True, f"the next run will be a full run: {prior}"), *queries]
     return [
         Finding(
             "nightly",
             True,
             f"the next run continues from the {prior.as_of} run and reads only new data "
             "(unless data files it counted changed: then it says so and runs in full)",
-        )
+        ),
+        *queries,
     ]
 
 

@@ -33,7 +33,14 @@ import polars as pl
 from journey.config import Config
 from journey.incremental import CarriedState, FullRunNeeded
 from metrics.sources import SourceSpec, scan
-from metrics.sql_source import column_type, count_rows, from_query, quoted
+from metrics.sql_source import (
+    column_type,
+    count_rows,
+    expand_env,
+    from_query,
+    is_postgresql,
+    quoted,
+)
 from metrics.usage import REASON, kept_rows, tag_usage, type_daily, type_events
 
 #: The column that gives each kind of usage row its day, before renaming (`columns:`).
@@ -78,6 +85,26 @@ def watermark_literal(dtype: pl.DataType, kind: str, first_new: dt.date, zone: s
             return f"TIMESTAMP '{start}'"
         return f"TIMESTAMP WITH TIME ZONE '{start}+00:00'"
     return None
+
+
+def nightly_read(spec: SourceSpec, kind: str, zone: str) -> str:
+    """How incremental runs read this SQL source, in a sentence (for `journey doctor`)."""
+    assert spec.url is not None and spec.query is not None
+    column = spec.columns.get(DAY_COLUMN[kind], DAY_COLUMN[kind])
+    dtype = column_type(spec.url, spec.query, column, kind)
+    if dtype is not None and watermark_literal(dtype, kind, dt.date(2000, 1, 1), zone):
+        what = "a date" if dtype == pl.Date else "a timestamp"
+        return (
+            f"the `{kind}` query is read from the new day on, filtered by the database on "
+            f"`{column}` ({what}); an index on it keeps that cheap"
+        )
+    if not is_postgresql(expand_env(spec.url, kind)):
+        why = "only a PostgreSQL query is filtered by day"
+    elif dtype is None:
+        why = f"the database did not describe its column `{column}`"
+    else:
+        why = f"its column `{column}` is read as {dtype}, not a timestamp or a date"
+    return f"the `{kind}` query is read whole every night: {why}"
 
 
 def _watermark(

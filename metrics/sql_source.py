@@ -128,6 +128,13 @@ def adbc_connector(expanded: str) -> Callable[[], Any] | None:
     return None
 
 
+def is_postgresql(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        return False
+
+
 def _libpq_uri(parsed: URL) -> str:
     """The URL as libpq takes it: no SQLAlchemy driver name (`+psycopg`)."""
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -140,7 +147,8 @@ def _read_adbc(expanded: str, query: str) -> pl.DataFrame | None:
         return None
     try:
         with connect() as conn:
-            frame = pl.read_database(query, conn)
+            # The driver wraps the query in `COPY (...)`: a line of its own, without the `;`.
+            frame = pl.read_database(_body(query) + "\n", conn)
     except Exception:  # any failure: SQLAlchemy reads the rows, or words the error
         return None
     assert isinstance(frame, pl.DataFrame)
@@ -199,9 +207,13 @@ def _uniform(frame: pl.DataFrame) -> pl.DataFrame:
 def from_query(query: str, where: str = "") -> str:
     """`SELECT * FROM (query) ... [WHERE where]`: the query's rows, filtered by the database.
     The query goes on lines of its own, so that a trailing `-- comment` ends before `)`."""
-    body = query.strip().rstrip(";").rstrip()
     condition = f" WHERE {where}" if where else ""
-    return f"SELECT * FROM (\n{body}\n) AS journey_source{condition}"
+    return f"SELECT * FROM (\n{_body(query)}\n) AS journey_source{condition}"
+
+
+def _body(query: str) -> str:
+    """The query without surrounding space and a final `;`."""
+    return query.strip().rstrip(";").rstrip()
 
 
 def quoted(column: str) -> str:
@@ -211,9 +223,13 @@ def quoted(column: str) -> str:
 
 def column_type(url: str, query: str, column: str, source: str) -> pl.DataType | None:
     """The type of the query's `column` as the fast path reads it, from the database's own
-    description of the query (no rows are read); None when that is not known here: no ADBC
-    driver for the database, no such column, or a query that cannot be a subquery."""
-    connect = adbc_connector(expand_env(url, source))
+    description of the query (no rows are read); None when that is not known here: not
+    PostgreSQL (SQLite's columns have no type of their own: its values do), no ADBC driver, no
+    such column, or a query that cannot be a subquery."""
+    expanded = expand_env(url, source)
+    if not is_postgresql(expanded):
+        return None
+    connect = adbc_connector(expanded)
     if connect is None:
         return None
     try:

@@ -210,6 +210,27 @@ def test_the_run_says_how_it_read_the_query(tmp_path: Path, warehouse: str):
     assert "new or growing file" not in err
 
 
+def test_doctor_says_how_the_nights_will_read_the_query(tmp_path: Path, warehouse: str):
+    create_table(warehouse, "TIMESTAMPTZ")
+    insert_events(warehouse, all_rows(5))
+    project = sql_project(tmp_path, "UTC")
+    assert project.cli("run", "--as-of", day(5).isoformat())[0] == 0
+    out = project.cli("doctor")[1]
+    assert (
+        "nightly: the `events` query is read from the new day on, filtered by the database on "
+        "`ts` (a timestamp); an index on it keeps that cheap"
+    ) in out, out
+    db = create_engine(warehouse)
+    with db.begin() as conn:
+        conn.execute(text("ALTER TABLE product_events ALTER COLUMN ts TYPE TEXT"))
+    db.dispose()
+    out = project.cli("doctor")[1]
+    assert (
+        "nightly: the `events` query is read whole every night: its column `ts` is read as "
+        "String, not a timestamp or a date"
+    ) in out, out
+
+
 def test_a_sqlite_source_is_read_whole_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
@@ -220,6 +241,11 @@ def test_a_sqlite_source_is_read_whole_and_says_so(tmp_path: Path, monkeypatch: 
     code, _, err = project.cli("run", "--as-of", day(5).isoformat())
     assert code == 0, err
     assert "incremental run: `events` query read whole" in err
+    out = project.cli("doctor")[1]
+    assert (
+        "nightly: the `events` query is read whole every night: only a PostgreSQL query is "
+        "filtered by day"
+    ) in out, out
 
 
 # Where a day starts ---------------------------------------------------------------------------

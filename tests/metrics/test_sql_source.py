@@ -264,3 +264,20 @@ def test_a_failing_count_names_the_source_without_the_password(monkeypatch: pyte
         with pytest.raises(InputError, match=r"source `events`: counting rows on .* failed") as err:
             count_rows("${WAREHOUSE}", "SELECT * FROM missing_table", "TRUE", "events")
     assert password not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["SELECT * FROM typed;", "SELECT * FROM typed -- every row", "\n SELECT * FROM typed ; \n"],
+)
+def test_the_fast_path_takes_a_final_semicolon_and_comment(query: str):
+    from metrics.sql_source import _read_adbc
+
+    with postgres_database() as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(TYPED_TABLE))
+            conn.execute(text(TYPED_ROWS))
+        engine.dispose()
+        frame = _read_adbc(url, query)
+    assert frame is not None and frame.height == 2
