@@ -9,20 +9,13 @@ folder per batch (`set_aside`), and each batch then reads back only its own rows
 a grid of its own accounts (`Spilled.batches`). Accounts never share a value, so this is
 exact; only one batch's rows and grid are in memory at a time.
 
-The scratch folder lives under the project (`.journey/spill/`, on the disk next to the data
-rather than in a temporary file system that may be memory), or where settings
-`large_runs.scratch_dir` says, and is removed when the run ends, however it ends; a folder
-left by a killed process is removed by the next one that sets rows aside. Settings
+The scratch folder (`journey.scratch`) is removed when the run ends, however it ends. Settings
 `large_runs.max_account_days` and `max_usage_rows` replace BATCH_ROWS and BATCH_USAGE_ROWS.
 """
 
 from __future__ import annotations
 
 import errno
-import os
-import re
-import secrets
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +25,7 @@ from typing import Literal
 import polars as pl
 
 from journey.config import Config
-from journey.errors import ExitCode, JourneyError
+from journey.scratch import ScratchSpaceError, scratch_folder
 from journey.usage_read import parquet_usage_rows
 from metrics.compute import ACCOUNT, END, OFFSET, ROW
 
@@ -104,14 +97,6 @@ def planned(
     large = config.settings.large_runs
     rows = parquet_usage_rows(config)
     return plan_batches(started, index, rows, large.max_account_days, large.max_usage_rows)
-
-
-def scratch_root(config: Config) -> Path:
-    """Where a run of `config` makes its scratch folders (settings `large_runs.scratch_dir`)."""
-    configured = config.settings.large_runs.scratch_dir
-    if configured is None:
-        return spill_root(config.root)
-    return config.resolve(configured, "large_runs.scratch_dir")
 
 
 @dataclass(frozen=True)
@@ -189,68 +174,7 @@ def set_aside(
         yield Spilled(folder, compacted, index, batches, limit)
 
 
-class ScratchFolderError(JourneyError):
-    """The scratch folder cannot be made (exit 1, the machine's)."""
-
-    exit_code = ExitCode.INTERNAL
-
-
-class ScratchSpaceError(JourneyError):
-    """No room on disk for the usage rows a batched run sets aside (exit 1, as for a store
-    that cannot be used: the machine, not the data or the config)."""
-
-    exit_code = ExitCode.INTERNAL
-
-
 def _out_of_space(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return True
     return "No space left on device" in str(exc) or "os error 28" in str(exc)
-
-
-def spill_root(project: Path) -> Path:
-    return project / ".journey" / "spill"
-
-
-@contextmanager
-def scratch_folder(root: Path) -> Iterator[Path]:
-    """A new, empty folder for this process under `root`, removed on the way out."""
-    remove_leftovers(root)
-    folder = root / f"{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        folder.mkdir(parents=True)
-    except OSError as exc:
-        raise ScratchFolderError(
-            f"cannot make a scratch folder in {root}: {exc.strerror or exc}. A full run of "
-            "this many accounts sets its usage rows aside there while it runs; make it "
-            "writable or set large_runs.scratch_dir in config/settings.yaml"
-        ) from None
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-_SCRATCH_NAME = re.compile(r"(\d+)-[0-9a-f]{8}")
-
-
-def remove_leftovers(root: Path) -> None:
-    """Remove the scratch folders (named `<pid>-<8 hex digits>`) of processes that no longer
-    run (killed before they could); anything else in `root` is left alone, since a configured
-    scratch_dir may be shared."""
-    if not root.is_dir():
-        return
-    for folder in root.iterdir():
-        named = _SCRATCH_NAME.fullmatch(folder.name)
-        if named and folder.is_dir() and not _running(int(named.group(1))):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True

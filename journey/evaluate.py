@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-from journey.batches import planned, scratch_root, set_aside
+from journey.batches import planned, set_aside
 from journey.config import Config
 from journey.incremental import (
     ACCOUNTS_SCHEMA,
@@ -32,6 +32,7 @@ from journey.incremental import (
     totals_after,
 )
 from journey.progress import milestone_states
+from journey.scratch import process_scratch, scratch_root
 from journey.status import account_results, milestone_results
 from journey.usage_read import UsageRead, read_usage
 from journey.usage_sql import Watermark
@@ -176,7 +177,7 @@ def conformed_usage(
         spec = getattr(sources, name)
         if spec is None:
             continue
-        raw = scan(spec, config.root, name)
+        raw = scan(spec, config.root, name, spill=lambda: process_scratch(config))
         if rows is not None:
             raw = raw.filter(rows)
         usage[name] = (

@@ -17,6 +17,7 @@ import polars as pl
 
 from journey.config import Config
 from journey.evaluate import Evaluation
+from journey.scratch import process_scratch
 from journey.usage_sql import watermarked
 from metrics.accounts import conform_accounts
 from metrics.sources import scan
@@ -66,6 +67,7 @@ def rejected_frames(config: Config, evaluation: Evaluation) -> dict[str, pl.Data
                 name,
                 files=list(files) if files else None,
                 file_column=counted is not None,
+                spill=lambda: process_scratch(config),
             )
             frames[name] = rejected_rows(
                 raw,

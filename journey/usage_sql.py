@@ -32,15 +32,10 @@ import polars as pl
 
 from journey.config import Config
 from journey.incremental import CarriedState, FullRunNeeded
+from journey.scratch import process_scratch
 from metrics.sources import SourceSpec, scan
-from metrics.sql_source import (
-    column_type,
-    count_rows,
-    expand_env,
-    from_query,
-    is_postgresql,
-    quoted,
-)
+from metrics.sql_adbc import is_postgresql
+from metrics.sql_source import column_type, count_rows, expand_env, from_query, quoted
 from metrics.usage import REASON, kept_rows, tag_usage, type_daily, type_events
 
 #: The column that gives each kind of usage row its day, before renaming (`columns:`).
@@ -164,7 +159,7 @@ def read_sql_usage(
             )
         if dtype is not None and filtered:
             mark = _watermark(spec, column, dtype, kind, prior, zone)
-    raw = scan(watermarked(spec, mark), config.root, kind)
+    raw = scan(watermarked(spec, mark), config.root, kind, spill=lambda: process_scratch(config))
     tagged = tag_usage(kind, typed_usage(kind, raw, zone), known)
     counted = tagged if filtered else kept_rows(tagged)
     day = pl.col("day")

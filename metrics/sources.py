@@ -12,6 +12,7 @@ import codecs
 import csv
 import glob
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -185,16 +186,18 @@ def scan(
     *,
     files: list[Path] | None = None,
     file_column: bool = False,
+    spill: Callable[[], Path] | None = None,
 ) -> pl.LazyFrame:
     """Scan a source lazily and rename its columns to canonical names.
 
     `files` reads only those of a file source's files (an incremental run's new ones);
-    `file_column` adds the path each row comes from as `__file` (file sources only).
+    `file_column` adds the path each row comes from as `__file` (file sources only); `spill`
+    gives a folder for a large SQL result's files instead of memory (`metrics.sql_adbc`).
     """
     if spec.query is not None and spec.url is not None:
         from metrics.sql_source import read_sql
 
-        frame = read_sql(spec.url, spec.query, name)
+        frame = read_sql(spec.url, spec.query, name, spill)
         return _canonical(frame, frame.collect_schema(), spec, name)
     files = resolve_files(spec, root, name) if files is None else files
     paths = FILE if file_column else None

@@ -8,12 +8,11 @@ source is read, so credentials never sit in YAML: a URL written with a plain pas
 rejected when the config is loaded. The rows arrive as one polars frame; the rest of the run
 treats it like any other source.
 
-PostgreSQL and SQLite are read through their ADBC drivers, which hand polars Arrow columns
-(PostgreSQL's binary COPY): 4-6x faster than rows through SQLAlchemy, with no Python object
-per value (benchmarks/sql_read.py). SQLite files are opened read-only. Any other database, a
-column type the fast path does not take (uuid, bytea, arrays, ...) or any failure of the fast
-path reads through SQLAlchemy as before, which also words the error when the query fails.
-Both paths give the same frame: integers Int64, PostgreSQL `numeric` Float64, JSON as text.
+PostgreSQL and SQLite are read through their ADBC drivers (`metrics.sql_adbc`: Arrow columns,
+and files rather than memory for a large result when the caller gives a folder); any other
+database, or what that path cannot serve, through SQLAlchemy, which also words the error when
+the query fails. Both paths give the same frame: integers Int64, PostgreSQL `numeric`
+Float64, JSON as text, zoned timestamps in UTC.
 """
 
 from __future__ import annotations
@@ -21,15 +20,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from typing import Any
-from urllib.parse import quote
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import create_engine
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from metrics.errors import InputError
+from metrics.sql_adbc import adbc_connector, body, is_postgresql, read_adbc, uniform
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -77,12 +76,16 @@ def _safe(url: str) -> str:
         return "(unparseable URL)"
 
 
-def read_sql(url: str, query: str, source: str) -> pl.LazyFrame:
-    """Run `query` on the database at `url` (with `${VAR}`s) and return its rows, lazily."""
+def read_sql(
+    url: str, query: str, source: str, spill: Callable[[], Path] | None = None
+) -> pl.LazyFrame:
+    """Run `query` on the database at `url` (with `${VAR}`s) and return its rows, lazily.
+    `spill` gives a folder for a large result's files (`metrics.sql_adbc`), made only if
+    needed; without it the rows are held in memory."""
     expanded = expand_env(url, source)
-    fast = _read_adbc(expanded, query)
+    fast = read_adbc(expanded, query, spill)
     if fast is not None:
-        return fast.lazy()
+        return fast
     try:
         engine = create_engine(expanded)
     except (ArgumentError, ImportError) as exc:
@@ -101,119 +104,14 @@ def read_sql(url: str, query: str, source: str) -> pl.LazyFrame:
     finally:
         engine.dispose()
     assert isinstance(frame, pl.DataFrame)
-    return _uniform(frame).lazy()
-
-
-def adbc_connector(expanded: str) -> Callable[[], Any] | None:
-    """A function that opens an ADBC connection to the database at `expanded` (a URL with its
-    variables expanded), or None when no ADBC driver serves it here."""
-    try:
-        parsed = make_url(expanded)
-    except ArgumentError:
-        return None
-    backend = parsed.get_backend_name()
-    try:
-        if backend == "postgresql":
-            import adbc_driver_postgresql.dbapi as postgresql
-
-            uri = _libpq_uri(parsed)
-            return lambda: postgresql.connect(uri)
-        if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            import adbc_driver_sqlite.dbapi as sqlite
-
-            path = quote(str(parsed.database))
-            return lambda: sqlite.connect(f"file:{path}?mode=ro")
-    except ImportError:
-        return None
-    return None
-
-
-def is_postgresql(url: str) -> bool:
-    try:
-        return make_url(url).get_backend_name() == "postgresql"
-    except ArgumentError:
-        return False
-
-
-def _libpq_uri(parsed: URL) -> str:
-    """The URL as libpq takes it: no SQLAlchemy driver name (`+psycopg`)."""
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _read_adbc(expanded: str, query: str) -> pl.DataFrame | None:
-    """The query's rows through ADBC; None when that cannot serve them (see the module doc)."""
-    connect = adbc_connector(expanded)
-    if connect is None:
-        return None
-    try:
-        with connect() as conn:
-            # The driver wraps the query in `COPY (...)`: a line of its own, without the `;`.
-            frame = pl.read_database(_body(query) + "\n", conn)
-    except Exception:  # any failure: SQLAlchemy reads the rows, or words the error
-        return None
-    assert isinstance(frame, pl.DataFrame)
-    if not all(_takes(dtype) for dtype in frame.schema.values()):
-        return None
-    return _uniform(frame)
-
-
-#: PostgreSQL types ADBC hands over as an extension holding text, and what they become.
-_EXTENSIONS: dict[str, pl.DataType] = {"numeric": pl.Float64(), "json": pl.String()}
-
-
-def _extension_kind(dtype: pl.DataType) -> str | None:
-    if not dtype.is_extension():
-        return None
-    name = str(getattr(dtype, "ext_name", ""))
-    metadata = str(getattr(dtype, "ext_metadata", ""))
-    if name == "arrow.json" or '"type_name": "json' in metadata:
-        return "json"
-    if '"type_name": "numeric"' in metadata:
-        return "numeric"
-    return "other"
-
-
-def _takes(dtype: pl.DataType) -> bool:
-    """Whether the fast path reads a column of this type as SQLAlchemy's path does."""
-    if dtype.is_extension():
-        return _extension_kind(dtype) in _EXTENSIONS
-    return (dtype.is_numeric() or dtype in (pl.String, pl.Boolean, pl.Date, pl.Null)) or isinstance(
-        dtype, pl.Datetime
-    )
-
-
-def _uniform(frame: pl.DataFrame) -> pl.DataFrame:
-    """Column types that do not depend on the path or the driver: integers Int64, decimals
-    and floats Float64, timestamps in microseconds (in UTC where they have a zone), extensions
-    their target type."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        column = pl.col(name)
-        kind = _extension_kind(dtype)
-        if kind in _EXTENSIONS:
-            exprs.append(column.ext.storage().cast(_EXTENSIONS[kind]))
-        elif dtype.is_integer():
-            exprs.append(column.cast(pl.Int64))
-        elif dtype.is_float() or dtype.is_decimal():
-            exprs.append(column.cast(pl.Float64))
-        elif isinstance(dtype, pl.Datetime):
-            us = column.dt.cast_time_unit("us")
-            exprs.append(us if dtype.time_zone is None else us.dt.convert_time_zone("UTC"))
-        else:
-            exprs.append(column)
-    return frame.select(exprs)
+    return uniform(frame).lazy()
 
 
 def from_query(query: str, where: str = "") -> str:
     """`SELECT * FROM (query) ... [WHERE where]`: the query's rows, filtered by the database.
     The query goes on lines of its own, so that a trailing `-- comment` ends before `)`."""
     condition = f" WHERE {where}" if where else ""
-    return f"SELECT * FROM (\n{_body(query)}\n) AS journey_source{condition}"
-
-
-def _body(query: str) -> str:
-    """The query without surrounding space and a final `;`."""
-    return query.strip().rstrip(";").rstrip()
+    return f"SELECT * FROM (\n{body(query)}\n) AS journey_source{condition}"
 
 
 def quoted(column: str) -> str:

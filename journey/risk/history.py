@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from journey.batches import planned, scratch_root, set_aside
+from journey.batches import planned, set_aside
 from journey.config import Config
 from journey.evaluate import ENGINE, conformed_usage, history_accounts
+from journey.scratch import scratch_root
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (

@@ -4,34 +4,15 @@ however the run ends. (That batches change no result: test_evaluate_batches.)"""
 from __future__ import annotations
 
 import errno
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 import journey.batches as batches
-from journey.batches import (
-    ScratchFolderError,
-    ScratchSpaceError,
-    scratch_folder,
-    set_aside,
-    spill_root,
-)
+from journey.batches import set_aside
 from journey.errors import ExitCode
-
-
-def test_the_folder_is_removed_after_use_and_after_an_error(tmp_path: Path) -> None:
-    with scratch_folder(spill_root(tmp_path)) as folder:
-        (folder / "events").mkdir()
-        (folder / "events" / "rows.parquet").write_bytes(b"rows")
-        assert folder.parent == spill_root(tmp_path)
-    assert not folder.exists()
-    with pytest.raises(RuntimeError), scratch_folder(spill_root(tmp_path)) as folder:
-        (folder / "rows.parquet").write_bytes(b"rows")
-        raise RuntimeError("the run failed half-way")
-    assert not folder.exists()
+from journey.scratch import ScratchSpaceError, spill_root
 
 
 def test_rows_set_aside_are_gone_when_reading_them_fails(tmp_path: Path) -> None:
@@ -46,39 +27,6 @@ def test_rows_set_aside_are_gone_when_reading_them_fails(tmp_path: Path) -> None
         assert spilled.rows("events").collect().height == 3
         spilled.rows("events").select("no_such_column").collect()
     assert list(spill_root(tmp_path).iterdir()) == []
-
-
-def _ended_pid() -> int:
-    """The pid of a process that has ended (and was reaped)."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(done.stdout)
-
-
-def test_a_killed_process_folder_is_removed_and_a_running_one_and_others_kept(
-    tmp_path: Path,
-) -> None:
-    root = spill_root(tmp_path)
-    killed = root / f"{_ended_pid()}-0a1b2c3d"
-    stray = root / "not-a-scratch-folder"
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        running = root / f"{alive.pid}-4e5f6a7b"
-        for folder in (killed, stray, running):
-            folder.mkdir(parents=True)
-            (folder / "rows.parquet").write_bytes(b"rows")
-        with scratch_folder(root) as mine:
-            names = [running.name, mine.name, stray.name]
-            assert sorted(p.name for p in root.iterdir()) == sorted(names)
-        # Only scratch folders go: a configured scratch_dir may hold other things.
-        assert sorted(p.name for p in root.iterdir()) == sorted([running.name, stray.name])
-    finally:
-        alive.kill()
-        alive.wait()
 
 
 def _rows() -> tuple[dict[str, pl.LazyFrame], pl.DataFrame]:
@@ -172,12 +120,3 @@ def test_a_denser_usage_makes_smaller_batches(monkeypatch: pytest.MonkeyPatch) -
     assert len(batches.plan_batches(started, index, 0)[0]) == 2
     planned, limit = batches.plan_batches(started, index, 13_200)  # 11 a day: 500 days
     assert limit == 500 and [p["account_id"].to_list() for p in planned] == [["a"], ["b"], ["c"]]
-
-
-def test_a_scratch_folder_that_cannot_be_made_is_said_plainly(tmp_path: Path) -> None:
-    (tmp_path / "a-file").write_text("not a folder")
-    with pytest.raises(ScratchFolderError) as raised, scratch_folder(tmp_path / "a-file" / "x"):
-        pytest.fail("no folder was made")
-    assert "cannot make a scratch folder in" in str(raised.value)
-    assert "large_runs.scratch_dir" in str(raised.value)
-    assert raised.value.exit_code == ExitCode.INTERNAL

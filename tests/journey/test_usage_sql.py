@@ -299,3 +299,20 @@ def test_the_literal_follows_the_column_type():
     for dtype in (pl.String(), pl.Int64(), pl.Float64()):
         assert watermark_literal(dtype, "events", first_new, "UTC") is None
     assert watermark_literal(pl.Datetime("us"), "daily", first_new, "UTC") is None
+
+
+def test_a_large_query_read_through_files_evaluates_the_same(
+    tmp_path: Path, warehouse: str, monkeypatch: pytest.MonkeyPatch
+):
+    import metrics.sql_adbc as sql_adbc
+
+    create_table(warehouse, "TIMESTAMPTZ")
+    insert_events(warehouse, all_rows(7))
+    project = sql_project(tmp_path, "America/New_York")
+    config = project.config()
+    held = evaluate(config, day(7), history=True)
+    monkeypatch.setattr(sql_adbc, "SPILL_ROWS", 10)
+    spilled = evaluate(config, day(7), history=True)
+    assert_same(spilled, held)
+    files = list((project.root / ".journey" / "spill").rglob("sql-*/*.parquet"))
+    assert files  # the rows went to files, which last as long as the process

@@ -163,20 +163,21 @@ def _both_paths(
     url: str, query: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The query's rows through the fast path, and through SQLAlchemy."""
+    import metrics.sql_adbc as sql_adbc
     import metrics.sql_source as sql_source
 
     monkeypatch.setenv("WAREHOUSE", url)
     calls: list[bool] = []
-    fast_path = sql_source._read_adbc
+    fast_path = sql_adbc.read_adbc
 
-    def spy(expanded: str, query: str) -> pl.DataFrame | None:
+    def spy(expanded: str, query: str, spill: object = None) -> pl.LazyFrame | None:
         got = fast_path(expanded, query)
         calls.append(got is not None)
         return got
 
-    monkeypatch.setattr(sql_source, "_read_adbc", spy)
+    monkeypatch.setattr(sql_source, "read_adbc", spy)
     fast = sql_source.read_sql("${WAREHOUSE}", query, "events").collect()
-    monkeypatch.setattr(sql_source, "adbc_connector", lambda _url: None)
+    monkeypatch.setattr(sql_adbc, "adbc_connector", lambda _url: None)
     slow = sql_source.read_sql("${WAREHOUSE}", query, "events").collect()
     assert calls[0] is True, "the fast path did not serve the first read"
     return fast, slow
@@ -231,18 +232,19 @@ def test_sqlite_rows_are_the_same_through_either_path(
 
 def test_a_column_the_fast_path_does_not_take_is_read_as_before(monkeypatch: pytest.MonkeyPatch):
     import metrics.sql_source as sql_source
+    from metrics.sql_adbc import read_adbc
 
     with postgres_database() as url:
         monkeypatch.setenv("WAREHOUSE", url)
         query = "SELECT 'a' AS account_id, '6c0a0b8e-0d1c-4f59-9d5a-4a8f0c1b2d3e'::uuid AS u"
-        assert sql_source._read_adbc(url, query) is None  # a uuid: not taken
+        assert read_adbc(url, query) is None  # a uuid: not taken
         frame = sql_source.read_sql("${WAREHOUSE}", query, "events").collect()
     assert frame["account_id"].to_list() == ["a"]
     assert str(frame["u"][0]) == "6c0a0b8e-0d1c-4f59-9d5a-4a8f0c1b2d3e"
 
 
 def test_a_sqlite_source_is_opened_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from metrics.sql_source import adbc_connector
+    from metrics.sql_adbc import adbc_connector
 
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     _load_events(url)
@@ -271,7 +273,7 @@ def test_a_failing_count_names_the_source_without_the_password(monkeypatch: pyte
     ["SELECT * FROM typed;", "SELECT * FROM typed -- every row", "\n SELECT * FROM typed ; \n"],
 )
 def test_the_fast_path_takes_a_final_semicolon_and_comment(query: str):
-    from metrics.sql_source import _read_adbc
+    from metrics.sql_adbc import read_adbc
 
     with postgres_database() as url:
         engine = create_engine(url)
@@ -279,5 +281,5 @@ def test_the_fast_path_takes_a_final_semicolon_and_comment(query: str):
             conn.execute(text(TYPED_TABLE))
             conn.execute(text(TYPED_ROWS))
         engine.dispose()
-        frame = _read_adbc(url, query)
-    assert frame is not None and frame.height == 2
+        frame = read_adbc(url, query)
+    assert frame is not None and frame.collect().height == 2
