@@ -126,8 +126,9 @@ class LargeRuns(_Model):
     scratch_dir: str | None = Field(
         default=None,
         description="Where a batched run sets its usage rows aside while it runs (up to twice "
-        "the usage data's size; removed afterwards): a folder inside the project or an "
-        "absolute path, e.g. on a larger disk. Default .journey/spill in the project.",
+        "the usage data's size), and a SQL query's result of over 2 million rows goes; "
+        "removed afterwards: a folder inside the project or an absolute path, e.g. on a "
+        "larger disk. Default .journey/spill in the project.",
     )
 
 

@@ -60,10 +60,18 @@ def adbc_connector(expanded: str) -> Callable[[], Any] | None:
 
 
 def is_postgresql(url: str) -> bool:
+    return _backend(url) == "postgresql"
+
+
+def is_sqlite(url: str) -> bool:
+    return _backend(url) == "sqlite"
+
+
+def _backend(url: str) -> str | None:
     try:
-        return make_url(url).get_backend_name() == "postgresql"
+        return make_url(url).get_backend_name()
     except ArgumentError:
-        return False
+        return None
 
 
 def _libpq_uri(parsed: URL) -> str:
@@ -88,6 +96,8 @@ def read_adbc(
         import nanoarrow
 
         with connect() as conn, closing(conn.cursor()) as cursor:
+            if is_sqlite(expanded):  # batches of 1,024 rows by default: many small frames
+                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
             # The driver wraps the query in `COPY (...)`: a line of its own, without the `;`.
             cursor.execute(body(query) + "\n")
             return _gather(nanoarrow.ArrayStream(cursor.fetch_arrow()), spill)
@@ -112,11 +122,11 @@ def _gather(stream: Any, spill: Callable[[], Path] | None) -> pl.LazyFrame | Non
                 return None
         elif batch.schema != first:
             return None
-        held.append(uniform(batch))
+        held.append(batch)
         rows += batch.height
         if spill is not None and rows > SPILL_ROWS:
             folder = folder or _own_folder(spill())
-            pl.concat(held).write_parquet(folder / f"{written:06}.parquet", compression="lz4")
+            _together(held).write_parquet(folder / f"{written:06}.parquet", compression="lz4")
             held, rows, written = [], 0, written + 1
     if folder is None:
         if not held:  # no rows: the columns as the database describes them
@@ -124,10 +134,14 @@ def _gather(stream: Any, spill: Callable[[], Path] | None) -> pl.LazyFrame | Non
             if not all(_takes(dtype) for dtype in empty.schema.values()):
                 return None
             return uniform(empty).lazy()
-        return pl.concat(held).lazy()
+        return _together(held).lazy()
     if held:
-        pl.concat(held).write_parquet(folder / f"{written:06}.parquet", compression="lz4")
+        _together(held).write_parquet(folder / f"{written:06}.parquet", compression="lz4")
     return pl.scan_parquet(folder / "*.parquet")
+
+
+def _together(batches: list[pl.DataFrame]) -> pl.DataFrame:
+    return uniform(pl.concat(batches, rechunk=False))
 
 
 def _own_folder(spill: Path) -> Path:
