@@ -31,6 +31,9 @@ from sqlalchemy.exc import ArgumentError
 #: A query's rows kept in memory at most before they go to files (when a folder is given).
 SPILL_ROWS = 2_000_000
 
+#: Rows a batch from SQLite (PostgreSQL's driver sizes its own).
+SQLITE_BATCH_ROWS = 65_536
+
 #: PostgreSQL types ADBC hands over as an extension holding text, and what they become.
 _EXTENSIONS: dict[str, pl.DataType] = {"numeric": pl.Float64(), "json": pl.String()}
 
@@ -96,8 +99,9 @@ def read_adbc(
         import nanoarrow
 
         with connect() as conn, closing(conn.cursor()) as cursor:
-            if is_sqlite(expanded):  # batches of 1,024 rows by default: many small frames
-                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+            if is_sqlite(expanded):  # 1,024 rows a batch by default: many small frames
+                rows = str(SQLITE_BATCH_ROWS)
+                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": rows})
             # The driver wraps the query in `COPY (...)`: a line of its own, without the `;`.
             cursor.execute(body(query) + "\n")
             return _gather(nanoarrow.ArrayStream(cursor.fetch_arrow()), spill)

@@ -57,6 +57,8 @@ def _spilled(
     """The rows held in memory, the rows through files (SPILL_ROWS lowered), the files."""
     held = read_adbc(url, QUERY)
     assert held is not None
+    # Batches of 1,024 rows: files of 2,048 rows, then the last 952 on their own.
+    monkeypatch.setattr(sql_adbc, "SQLITE_BATCH_ROWS", 1024)
     monkeypatch.setattr(sql_adbc, "SPILL_ROWS", 1500)
     made: list[Path] = []
 
