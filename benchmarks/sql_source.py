@@ -72,6 +72,11 @@ def _events(project: Path, through: dt.date) -> list[Path]:
     return [f for f in files if dt.date.fromisoformat(f.stem) <= through]
 
 
+def _columns(path: Path) -> pl.DataFrame:
+    """A day's events, the columns the table has."""
+    return pl.read_parquet(path, columns=["account_id", "timestamp", "event", "user_id", "value"])
+
+
 def load_postgresql(url: str, files: list[Path], *, create: bool) -> int:
     """Append the rows of `files` to the table (made anew with `create`); returns the rows."""
     import psycopg
@@ -87,9 +92,7 @@ def load_postgresql(url: str, files: list[Path], *, create: bool) -> int:
                 "user_id TEXT, value DOUBLE PRECISION)"
             )
         for path in files:
-            frame = pl.read_parquet(
-                path, columns=["account_id", "timestamp", "event", "user_id", "value"]
-            )
+            frame = _columns(path)
             with cur.copy(f"COPY {TABLE} FROM STDIN (FORMAT csv)") as copy:
                 copy.write(frame.write_csv(include_header=False))
             rows += frame.height
@@ -109,10 +112,9 @@ def load_sqlite(path: Path, files: list[Path]) -> None:
             "user_id TEXT, value REAL)"
         )
         for file in files:
-            frame = pl.read_parquet(
-                file, columns=["account_id", "timestamp", "event", "user_id", "value"]
+            frame = _columns(file).with_columns(
+                pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")
             )
-            frame = frame.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ"))
             conn.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?)", frame.iter_rows())
 
 

@@ -15,7 +15,6 @@ The scratch folder (`journey.scratch`) is removed when the run ends, however it 
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Literal
 import polars as pl
 
 from journey.config import Config
+from journey.errors import out_of_space
 from journey.scratch import ScratchSpaceError, scratch_folder
 from journey.usage_read import parquet_usage_rows
 from metrics.compute import ACCOUNT, END, OFFSET, ROW
@@ -162,7 +162,7 @@ def set_aside(
                     engine=engine,
                 )
         except (OSError, pl.exceptions.PolarsError) as exc:
-            if not _out_of_space(exc):
+            if not out_of_space(exc):
                 raise
             written = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
             raise ScratchSpaceError(
@@ -172,9 +172,3 @@ def set_aside(
                 "twice the size of the usage data while it runs; free some and run again"
             ) from None
         yield Spilled(folder, compacted, index, batches, limit)
-
-
-def _out_of_space(exc: BaseException) -> bool:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return True
-    return "No space left on device" in str(exc) or "os error 28" in str(exc)

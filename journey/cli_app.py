@@ -16,7 +16,7 @@ import typer
 from sqlalchemy import Engine
 
 from journey.config import Config, ConfigError, load_config
-from journey.errors import ExitCode, JourneyError, NotFoundError
+from journey.errors import ExitCode, JourneyError, NotFoundError, out_of_space
 from journey.security import mask_secrets
 from journey.store import database_url, load_runs, make_engine
 from journey.store.tables import Run
@@ -117,6 +117,9 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.INTERNAL)
     except Exception as exc:
+        if out_of_space(exc):
+            where = f" writing {exc.filename}" if isinstance(exc, OSError) and exc.filename else ""
+            fail(f"the disk ran out of space{where}: free some and run again", ExitCode.INTERNAL)
         if os.environ.get("JOURNEY_DEBUG"):
             traceback.print_exc()
         fail(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -51,3 +52,10 @@ class NotFoundError(JourneyError):
     """Something asked for (an account, a run) is not in the store."""
 
     exit_code = ExitCode.USAGE
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether `exc` says a disk is full: an OSError, or polars' text of one."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "No space left on device" in str(exc) or "os error 28" in str(exc)

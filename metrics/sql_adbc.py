@@ -105,8 +105,15 @@ def read_adbc(
             # The driver wraps the query in `COPY (...)`: a line of its own, without the `;`.
             cursor.execute(body(query) + "\n")
             return _gather(nanoarrow.ArrayStream(cursor.fetch_arrow()), spill)
-    except Exception:  # any failure: SQLAlchemy reads the rows, or words the error
+    except _Spilling as exc:  # the folder or the disk: the caller's to hear, not to retry
+        assert exc.__cause__ is not None
+        raise exc.__cause__ from None
+    except Exception:  # any other failure: SQLAlchemy reads the rows, or words the error
         return None
+
+
+class _Spilling(Exception):
+    """Writing a result's files failed (raised from the error)."""
 
 
 def _gather(stream: Any, spill: Callable[[], Path] | None) -> pl.LazyFrame | None:
@@ -129,8 +136,8 @@ def _gather(stream: Any, spill: Callable[[], Path] | None) -> pl.LazyFrame | Non
         held.append(batch)
         rows += batch.height
         if spill is not None and rows > SPILL_ROWS:
-            folder = folder or _own_folder(spill())
-            _together(held).write_parquet(folder / f"{written:06}.parquet", compression="lz4")
+            folder = folder or _own_folder(spill)
+            _write(held, folder / f"{written:06}.parquet")
             held, rows, written = [], 0, written + 1
     if folder is None:
         if not held:  # no rows: the columns as the database describes them
@@ -140,17 +147,27 @@ def _gather(stream: Any, spill: Callable[[], Path] | None) -> pl.LazyFrame | Non
             return uniform(empty).lazy()
         return _together(held).lazy()
     if held:
-        _together(held).write_parquet(folder / f"{written:06}.parquet", compression="lz4")
+        _write(held, folder / f"{written:06}.parquet")
     return pl.scan_parquet(folder / "*.parquet")
+
+
+def _write(batches: list[pl.DataFrame], path: Path) -> None:
+    try:
+        _together(batches).write_parquet(path, compression="lz4")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _Spilling from exc
 
 
 def _together(batches: list[pl.DataFrame]) -> pl.DataFrame:
     return uniform(pl.concat(batches, rechunk=False))
 
 
-def _own_folder(spill: Path) -> Path:
-    folder = spill / f"sql-{secrets.token_hex(4)}"
-    folder.mkdir(parents=True)
+def _own_folder(spill: Callable[[], Path]) -> Path:
+    try:
+        folder = spill() / f"sql-{secrets.token_hex(4)}"
+        folder.mkdir(parents=True)
+    except Exception as exc:
+        raise _Spilling from exc
     return folder
 
 

@@ -130,3 +130,23 @@ def test_batches_whose_types_differ_fall_back(
     # Either the driver types the column as a whole, or the batches differ and the fast path
     # stands aside: never a frame whose rows lost the text.
     assert frame is None or "text" in frame.collect()["x"].cast(pl.String).to_list()
+
+
+def test_a_folder_or_disk_that_fails_is_said_not_hidden_by_the_slow_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _sqlite(tmp_path)
+    monkeypatch.setattr(sql_adbc, "SPILL_ROWS", 10)
+
+    def no_folder() -> Path:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "scratch"))
+
+    with pytest.raises(PermissionError):
+        read_adbc(url, QUERY, no_folder)
+
+    def full_disk(self: pl.DataFrame, path: Path, **_: object) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        read_adbc(url, QUERY, lambda: tmp_path / "scratch")

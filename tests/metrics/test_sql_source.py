@@ -159,6 +159,14 @@ TYPED_ROWS = (
 )
 
 
+def _typed_table(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(TYPED_TABLE))
+        conn.execute(text(TYPED_ROWS))
+    engine.dispose()
+
+
 def _both_paths(
     url: str, query: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -185,11 +193,7 @@ def _both_paths(
 
 def test_postgresql_rows_are_the_same_through_either_path(monkeypatch: pytest.MonkeyPatch):
     with postgres_database() as url:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text(TYPED_TABLE))
-            conn.execute(text(TYPED_ROWS))
-        engine.dispose()
+        _typed_table(url)
         fast, slow = _both_paths(url, "SELECT * FROM typed", monkeypatch)
     assert_frame_equal(fast, slow)
     assert fast.schema == pl.Schema(
@@ -276,10 +280,6 @@ def test_the_fast_path_takes_a_final_semicolon_and_comment(query: str):
     from metrics.sql_adbc import read_adbc
 
     with postgres_database() as url:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text(TYPED_TABLE))
-            conn.execute(text(TYPED_ROWS))
-        engine.dispose()
+        _typed_table(url)
         frame = read_adbc(url, query)
     assert frame is not None and frame.collect().height == 2
