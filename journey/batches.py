@@ -26,7 +26,7 @@ import polars as pl
 from journey.config import Config
 from journey.errors import out_of_space
 from journey.scratch import ScratchSpaceError, scratch_folder
-from journey.usage_read import parquet_usage_rows
+from journey.usage_read import usage_rows
 from metrics.compute import ACCOUNT, END, OFFSET, ROW
 
 #: Accounts are evaluated in batches of at most about this many grid rows (days of accounts)
@@ -95,7 +95,7 @@ def planned(
 ) -> tuple[list[pl.DataFrame], int]:
     """`plan_batches` for a run of `config`: its usage rows counted, its settings' limits."""
     large = config.settings.large_runs
-    rows = parquet_usage_rows(config)
+    rows = usage_rows(config)
     return plan_batches(started, index, rows, large.max_account_days, large.max_usage_rows)
 
 

@@ -121,7 +121,7 @@ class LargeRuns(_Model):
         default=None,
         ge=1,
         description="And at most about this many usage rows per batch, counted from the "
-        "Parquet files' metadata. Default 250,000,000.",
+        "Parquet files' metadata (CSV files' estimated from their size). Default 250,000,000.",
     )
     scratch_dir: str | None = Field(
         default=None,

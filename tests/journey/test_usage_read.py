@@ -8,7 +8,7 @@ import pytest
 from incremental_support import day, usage_project, write_events
 
 from journey.evaluate import evaluate
-from journey.usage_read import parquet_usage_rows
+from journey.usage_read import usage_rows
 from metrics.errors import InputError
 
 
@@ -19,9 +19,33 @@ def test_parquet_rows_are_counted_and_an_unreadable_file_is_left_to_the_read(
     write_events(project, "d0", [("a1", day(0), 10, "login", "u1", None)] * 3)
     write_events(project, "d1", [("a1", day(1), 10, "login", "u2", None)] * 2)
     config = project.config()
-    assert parquet_usage_rows(config) == 5
+    assert usage_rows(config) == 5
     (project.root / "data" / "events" / "d2.parquet").write_bytes(b"not parquet at all")
-    assert parquet_usage_rows(config) == 0  # not known: the batches go by account-days
+    assert usage_rows(config) == 0  # not known: the batches go by account-days
     with pytest.raises(InputError) as raised:
         evaluate(config, day(3))
     assert "source `events`" in str(raised.value) and "cannot read" in str(raised.value)
+
+
+def test_csv_rows_are_estimated_from_the_file_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import journey.usage_read as usage_read
+
+    project = usage_project(tmp_path, [("a1", day(0), "pro")])
+    project.write(
+        "config/settings.yaml",
+        (project.config_dir / "settings.yaml")
+        .read_text()
+        .replace('"data/events/*.parquet"', "data/events.csv"),
+    )
+    line = "a1,2026-01-01T10:00:00Z,login,u1,1\n"
+    events = project.root / "data" / "events.csv"
+    events.write_text("account_id,timestamp,event,user_id,value\n" + line * 1000)
+    config = project.config()
+    assert usage_rows(config) == 1000  # read whole: counted
+    monkeypatch.setattr(usage_read, "CSV_SAMPLE_BYTES", 4096)  # a sample: estimated
+    assert abs(usage_rows(config) - 1000) <= 20
+    events.write_text("account_id,timestamp,event,user_id,value\n" + line * 10 + line.strip())
+    monkeypatch.setattr(usage_read, "CSV_SAMPLE_BYTES", 1 << 20)
+    assert usage_rows(config) == 11  # the last line without its newline counts too
