@@ -91,11 +91,12 @@ def plan_batches(
 
 
 def planned(
-    config: Config, started: pl.DataFrame, index: pl.DataFrame
+    config: Config, started: pl.DataFrame, index: pl.DataFrame, sql_rows: int = 0
 ) -> tuple[list[pl.DataFrame], int]:
-    """`plan_batches` for a run of `config`: its usage rows counted, its settings' limits."""
+    """`plan_batches` for a run of `config`: its files' usage rows counted and `sql_rows` (its
+    SQL sources' rows, read already), its settings' limits."""
     large = config.settings.large_runs
-    rows = usage_rows(config)
+    rows = usage_rows(config) + sql_rows
     return plan_batches(started, index, rows, large.max_account_days, large.max_usage_rows)
 
 

@@ -255,7 +255,8 @@ def evaluate(
     )
     batches, limit = [started], 0
     if prior is None:  # a full run: in batches when its grid or its usage is large
-        batches, limit = planned(config, started, index_df)
+        sql_rows = sum(read.rows for read in reads.values())
+        batches, limit = planned(config, started, index_df, sql_rows)
     if len(batches) == 1:
         collected = _collect_at_once(
             config, reads, compacted, started_lazy, index_df, metrics, as_of, prior, history

@@ -120,8 +120,9 @@ class LargeRuns(_Model):
     max_usage_rows: int | None = Field(
         default=None,
         ge=1,
-        description="And at most about this many usage rows per batch, counted from the "
-        "Parquet files' metadata (CSV files' estimated from their size). Default 250,000,000.",
+        description="And at most about this many usage rows per batch: Parquet files' counted "
+        "from their metadata, CSV files' estimated from their size, a SQL query's as it "
+        "returned them. Default 250,000,000.",
     )
     scratch_dir: str | None = Field(
         default=None,

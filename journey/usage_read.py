@@ -35,6 +35,7 @@ class UsageRead:
     again: tuple[Path, ...] = ()  # files read before: only their rows after the last as_of
     filtered: bool = False  # a SQL source the database filters by day (journey.usage_sql)
     watermark: Watermark | None = None  # a SQL source read from there on
+    rows: int = 0  # a SQL source in a full run: the rows its query returned
 
     @property
     def clean(self) -> pl.LazyFrame:
@@ -130,7 +131,7 @@ def usage_rows(config: Config) -> int:
     """About how many rows the usage sources' files hold, for sizing a full run's batches:
     Parquet files' counts from their metadata (0.1 s for 500M rows in 181 files); CSV files'
     estimated from their size and the lines of their first MiB (a full count would read them
-    all). SQL queries count 0: not known before they are read."""
+    all). SQL queries count 0 here: a full run adds the rows it read (`UsageRead.rows`)."""
     total = 0
     for kind in ("events", "daily"):
         spec = getattr(config.settings.sources, kind)
@@ -187,7 +188,12 @@ def read_usage(
         if spec.query is not None:
             read = read_sql_usage(config, spec, kind, known, as_of, prior)
             reads[kind] = UsageRead(
-                read.tagged, None, read.checks, filtered=read.filtered, watermark=read.watermark
+                read.tagged,
+                None,
+                read.checks,
+                filtered=read.filtered,
+                watermark=read.watermark,
+                rows=read.rows,
             )
         else:
             reads[kind] = _read_files(config, spec, kind, known, started, prior)

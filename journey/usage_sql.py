@@ -132,6 +132,7 @@ class SqlRead:
     checks: pl.LazyFrame  # one row: `late`, `through` and, after a prior run, `through_prior`
     filtered: bool  # whether its rows counted are all those with a day (see the module doc)
     watermark: Watermark | None  # where an incremental run's rows start
+    rows: int = 0  # a full run's: how many rows the query returned (for its batch sizes)
 
 
 def read_sql_usage(
@@ -168,8 +169,9 @@ def read_sql_usage(
         pl.lit(0, dtype=pl.UInt32).alias("late"),
         ((day <= as_of).sum() + before).alias("through"),
     ]
-    if prior is None:
-        return SqlRead(tagged, counted.select(checks), filtered, None)
+    if prior is None:  # the rows are in memory or in files by now: counting them is cheap
+        rows = int(raw.select(pl.len()).collect().item())
+        return SqlRead(tagged, counted.select(checks), filtered, None, rows)
     checks.append(((day <= prior.as_of).sum() + before).alias("through_prior"))
     new = (day > prior.as_of) | pl.col(REASON).is_not_null()
     return SqlRead(tagged.filter(new), counted.select(checks), filtered, mark)

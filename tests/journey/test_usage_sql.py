@@ -316,3 +316,23 @@ def test_a_large_query_read_through_files_evaluates_the_same(
     assert_same(spilled, held)
     files = list((project.root / ".journey" / "spill").rglob("sql-*/*.parquet"))
     assert files  # the rows went to files, which last as long as the process
+
+
+def test_a_full_run_sizes_its_batches_by_the_rows_a_query_returned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
+    create_table(url, "TIMESTAMP")
+    insert_events(url, [(a, t.replace(tzinfo=None), e, u, v) for a, t, e, u, v in all_rows(7)])
+    project = sql_project(tmp_path / "p", "UTC")
+    config = project.config()
+    whole = evaluate(config, day(7), history=True)
+    settings_file = project.config_dir / "settings.yaml"
+    # 84 rows over 17 account-days, about 5 a day: at most 20 rows a batch makes several.
+    settings_file.write_text(settings_file.read_text() + "large_runs: {max_usage_rows: 20}\n")
+    config = project.config()
+    heard: list[str] = []
+    batched = evaluate(config, day(7), history=True, on_batch=heard.append)
+    assert len(heard) > 2, heard  # the read, then two or more batches
+    assert_same(batched, whole)
