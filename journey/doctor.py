@@ -139,7 +139,7 @@ def check_nightly(config: Config, engine: Engine, as_of: dt.date | None = None) 
     prior = carried_state(config, engine, max(as_of, _after_newest(engine)))
     sources = config.settings.sources
     queries = [
-        Finding("nightly", True, nightly_read(spec, kind, config.settings.timezone))
+        Finding("nightly", True, nightly_read(spec, kind))
         for kind in ("events", "daily")
         if (spec := getattr(sources, kind)) is not None and spec.query is not None
     ]

@@ -18,9 +18,9 @@ import polars as pl
 
 from journey.config import Config
 from journey.incremental import FILES_SCHEMA, CarriedState, FullRunNeeded
-from journey.usage_sql import Watermark, read_sql_usage, typed_usage
+from journey.usage_sql import Watermark, read_sql_usage
 from metrics.sources import FILE, SourceSpec, resolve_files, scan, source_format
-from metrics.usage import kept_rows, tag_usage
+from metrics.usage import kept_rows, tag_usage, type_usage
 
 
 @dataclass(frozen=True)
@@ -219,12 +219,12 @@ def _read_files(
         raw = scan(spec, config.root, kind, files=plan.read, file_column=paths)
     else:  # nothing new: no rows, but the source's columns
         raw = scan(spec, config.root, kind, files=files[:1], file_column=True).head(0)
-    typed = typed_usage(kind, raw, timezone)
+    typed = type_usage(kind, raw, timezone)
     day = pl.col("day")
     if one_by_one:
         file_days = pl.concat(
             [
-                typed_usage(kind, scan(spec, config.root, kind, files=[path]), timezone).select(
+                type_usage(kind, scan(spec, config.root, kind, files=[path]), timezone).select(
                     pl.lit(str(path)).alias("path"),
                     day.min().alias("first_day"),
                     day.max().alias("last_day"),

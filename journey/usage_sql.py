@@ -36,7 +36,7 @@ from journey.scratch import process_scratch
 from metrics.sources import SourceSpec, scan
 from metrics.sql_adbc import is_postgresql
 from metrics.sql_source import column_type, count_rows, expand_env, from_query, quoted
-from metrics.usage import REASON, kept_rows, tag_usage, type_daily, type_events
+from metrics.usage import REASON, kept_rows, tag_usage, type_usage
 
 #: The column that gives each kind of usage row its day, before renaming (`columns:`).
 DAY_COLUMN = {"events": "timestamp", "daily": "date"}
@@ -69,25 +69,38 @@ def day_start(day: dt.date, zone: str) -> dt.datetime:
     raise ValueError(f"no start of {day} in {zone}")  # pragma: no cover - no zone skips 2 hours
 
 
+def filterable(dtype: pl.DataType | None, kind: str) -> bool:
+    """Whether a day column of `dtype` can be compared with a watermark: a date, or an events
+    timestamp (not text, numbers, a type not known, ...)."""
+    return dtype == pl.Date or (kind == "events" and isinstance(dtype, pl.Datetime))
+
+
 def watermark_literal(dtype: pl.DataType, kind: str, first_new: dt.date, zone: str) -> str | None:
     """SQL for where the rows of the day `first_new` start, on a column of `dtype`; None when
-    the column's values cannot be compared with one (text, numbers, ...)."""
+    the column's values cannot be compared with one (`filterable`)."""
+    if not filterable(dtype, kind):
+        return None
     if dtype == pl.Date:
         return f"DATE '{first_new.isoformat()}'"
-    if kind == "events" and isinstance(dtype, pl.Datetime):
-        start = day_start(first_new, zone).isoformat(sep=" ")
-        if dtype.time_zone is None:  # naive timestamps are UTC (metrics.contracts)
-            return f"TIMESTAMP '{start}'"
-        return f"TIMESTAMP WITH TIME ZONE '{start}+00:00'"
-    return None
+    start = day_start(first_new, zone).isoformat(sep=" ")
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:  # naive: UTC (contracts)
+        return f"TIMESTAMP '{start}'"
+    return f"TIMESTAMP WITH TIME ZONE '{start}+00:00'"
 
 
-def nightly_read(spec: SourceSpec, kind: str, zone: str) -> str:
-    """How incremental runs read this SQL source, in a sentence (for `journey doctor`)."""
+def day_column(spec: SourceSpec, kind: str) -> tuple[str, pl.DataType | None]:
+    """The query's column that gives its rows their day, and its type as the database
+    describes it (None where that is not known: `metrics.sql_source.column_type`)."""
     assert spec.url is not None and spec.query is not None
     column = spec.columns.get(DAY_COLUMN[kind], DAY_COLUMN[kind])
-    dtype = column_type(spec.url, spec.query, column, kind)
-    if dtype is not None and watermark_literal(dtype, kind, dt.date(2000, 1, 1), zone):
+    return column, column_type(spec.url, spec.query, column, kind)
+
+
+def nightly_read(spec: SourceSpec, kind: str) -> str:
+    """How incremental runs read this SQL source, in a sentence (for `journey doctor`)."""
+    assert spec.url is not None
+    column, dtype = day_column(spec, kind)
+    if filterable(dtype, kind):
         what = "a date" if dtype == pl.Date else "a timestamp"
         return (
             f"the `{kind}` query is read from the new day on, filtered by the database on "
@@ -122,10 +135,6 @@ def watermarked(spec: SourceSpec, mark: Watermark | None) -> SourceSpec:
     return spec.model_copy(update={"query": from_query(spec.query, where)})
 
 
-def typed_usage(kind: str, raw: pl.LazyFrame, timezone: str) -> pl.LazyFrame:
-    return type_events(raw, timezone, kind) if kind == "events" else type_daily(raw, kind)
-
-
 @dataclass(frozen=True)
 class SqlRead:
     tagged: pl.LazyFrame  # the rows to evaluate and count (metrics.usage.tag_usage)
@@ -144,11 +153,9 @@ def read_sql_usage(
     prior: CarriedState | None,
 ) -> SqlRead:
     """A SQL usage source read for a run on `as_of` (see the module doc)."""
-    assert spec.url is not None and spec.query is not None
     zone = config.settings.timezone
-    column = spec.columns.get(DAY_COLUMN[kind], DAY_COLUMN[kind])
-    dtype = column_type(spec.url, spec.query, column, kind)
-    filtered = dtype is not None and watermark_literal(dtype, kind, as_of, zone) is not None
+    column, dtype = day_column(spec, kind)
+    filtered = filterable(dtype, kind)
     mark = None
     if prior is not None:
         if filtered != (kind in prior.sql_filtered):
@@ -161,7 +168,7 @@ def read_sql_usage(
         if dtype is not None and filtered:
             mark = _watermark(spec, column, dtype, kind, prior, zone)
     raw = scan(watermarked(spec, mark), config.root, kind, spill=lambda: process_scratch(config))
-    tagged = tag_usage(kind, typed_usage(kind, raw, zone), known)
+    tagged = tag_usage(kind, type_usage(kind, raw, zone), known)
     counted = tagged if filtered else kept_rows(tagged)
     day = pl.col("day")
     before = mark.before if mark is not None else 0

@@ -165,6 +165,11 @@ def reason_text(code: pl.Expr, kind: str) -> pl.Expr:
     return code.replace_strict(texts, return_dtype=pl.String)
 
 
+def type_usage(kind: str, frame: pl.LazyFrame, timezone: str) -> pl.LazyFrame:
+    """A usage source of `kind` ("events" or "daily") typed: `type_events` or `type_daily`."""
+    return type_events(frame, timezone, kind) if kind == "events" else type_daily(frame, kind)
+
+
 def tag_usage(kind: str, typed: pl.LazyFrame, known_accounts: pl.LazyFrame) -> pl.LazyFrame:
     """Typed rows of a usage source of `kind` (`type_events` or `type_daily`) with the other
     columns of `known_accounts` joined on, and `__reason` (`REASON`): why the row is set
