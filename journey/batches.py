@@ -6,7 +6,7 @@ grid passes `BATCH_ROWS` account-days takes its accounts in batches: contiguous 
 sorted account ids. The usage data is read once; each row's compact form
 (`metrics.compute.compact_sources`, placed in the grid of all the accounts) is written to a
 folder per batch (`set_aside`), and each batch then reads back only its own rows, moved into
-a grid of its own accounts (`Spilled.batches`). Accounts never share a value, so this is
+a grid of its own accounts (`Spilled.each`). Accounts never share a value, so this is
 exact; only one batch's rows and grid are in memory at a time.
 
 The scratch folder (`journey.scratch`) is removed when the run ends, however it ends. Settings

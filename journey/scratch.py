@@ -38,9 +38,7 @@ def spill_root(project: Path) -> Path:
 @contextmanager
 def scratch_folder(root: Path) -> Iterator[Path]:
     """A new, empty folder for this process under `root`, removed on the way out."""
-    remove_leftovers(root)
-    folder = root / f"{os.getpid()}-{secrets.token_hex(4)}"
-    _make(folder)
+    folder = _new_folder(root)
     try:
         yield folder
     finally:
@@ -60,15 +58,16 @@ def process_scratch(config: Config) -> Path:
     first use, removed when the process ends, or by the next run if it is killed."""
     root = scratch_root(config)
     if root not in _HELD:
-        remove_leftovers(root)
-        folder = root / f"{os.getpid()}-{secrets.token_hex(4)}"
-        _make(folder)
+        folder = _new_folder(root)
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _HELD[root] = folder
     return _HELD[root]
 
 
-def _make(folder: Path) -> None:
+def _new_folder(root: Path) -> Path:
+    """A new folder of this process under `root`, after removing those of ended processes."""
+    remove_leftovers(root)
+    folder = root / f"{os.getpid()}-{secrets.token_hex(4)}"
     try:
         folder.mkdir(parents=True)
     except OSError as exc:
@@ -77,6 +76,7 @@ def _make(folder: Path) -> None:
             "run sets data aside there while it runs; make it writable or set "
             "large_runs.scratch_dir in config/settings.yaml"
         ) from None
+    return folder
 
 
 def remove_leftovers(root: Path) -> None:

@@ -61,7 +61,9 @@ def expand_env(url: str, source: str) -> str:
     return _REFERENCE.sub(lambda m: os.environ[m.group(1)], url)
 
 
-def _without_password(text: str, url: str) -> str:
+def _detail(exc: BaseException, url: str) -> str:
+    """The error's text on one line, at most 300 characters, without the URL's password."""
+    text = " ".join(str(exc).split())[:300]
     try:
         password = make_url(url).password
     except ArgumentError:
@@ -97,7 +99,7 @@ def read_sql(
             frame = pl.read_database(query, conn, infer_schema_length=None)
     except (SQLAlchemyError, pl.exceptions.PolarsError, OSError) as exc:
         orig = getattr(exc, "orig", None) or exc
-        detail = _without_password(" ".join(str(orig).split())[:300], expanded)
+        detail = _detail(orig, expanded)
         raise InputError(
             f"source `{source}`: the query on {_safe(expanded)} failed: {detail}", source=source
         ) from None
@@ -155,7 +157,7 @@ def count_rows(url: str, query: str, where: str, source: str) -> int:
                 f"SELECT COUNT(*) AS n FROM ({from_query(query, where)}) AS c", conn
             )
     except Exception as exc:
-        detail = _without_password(" ".join(str(exc).split())[:300], expanded)
+        detail = _detail(exc, expanded)
         raise InputError(
             f"source `{source}`: counting rows on {_safe(expanded)} failed: {detail}",
             source=source,
