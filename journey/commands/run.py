@@ -78,8 +78,8 @@ def run(
             err(
                 f"incremental run: `{name}` query read from {mark.literal} on"
                 if mark
-                else f"incremental run: `{name}` query read whole (its column `timestamp` or "
-                "`date` is not a database timestamp or date)"
+                else f"incremental run: `{name}` query read whole (the database does not "
+                "filter it by day here: `journey doctor` says why)"
             )
     else:
         err(f"full run: {outcome.why_full}")
