@@ -48,6 +48,7 @@ from run import (  # noqa: E402
     measure,
     same_results,
 )
+from run import _worker as run_worker  # noqa: E402
 
 TABLE = "bench_events"
 QUERY = f"SELECT account_id, timestamp, event, user_id, value FROM {TABLE}"
@@ -188,14 +189,10 @@ def night(project: Path, url: str, repeat: int) -> bool:
             raise SystemExit(f"the run of {AS_OF} was not incremental: {why}")
         incremental.append(inc)
         inc_out, full_out = target / "incremental.parquet", target / "full.parquet"
-        measure(
-            [sys.executable, str(HERE / "run.py"), "--worker", "export", str(target), str(inc_out)]
-        )
+        measure(run_worker("export", str(target), str(inc_out)))
         _fresh_store(target)
         full.append(_journey(target, AS_OF, "full", False))
-        measure(
-            [sys.executable, str(HERE / "run.py"), "--worker", "export", str(target), str(full_out)]
-        )
+        measure(run_worker("export", str(target), str(full_out)))
         same, detail = same_results(inc_out, full_out)
         identical = identical and same
     print(
