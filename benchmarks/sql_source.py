@@ -8,9 +8,10 @@ table `bench_events` (a `timestamptz` column with an index on it, as a warehouse
 has) on the server, and into a SQLite file, then:
 
 1. **Reading.** The whole table into one polars frame, in its own process each: journey's
-   `metrics.sql_source.read_sql` (ADBC) against the peer a data team writes by hand,
-   `pl.read_database` on a SQLAlchemy connection (which is what journey did before). Prints
-   wall time, peak memory and the ratio, for PostgreSQL and for SQLite.
+   `metrics.sql_source.read_sql` through ADBC, and through SQLAlchemy in batches (the path of
+   a database without an ADBC driver here), against the peer a data team writes by hand,
+   `pl.read_database` on a SQLAlchemy connection all at once (which is what journey did
+   before). Prints wall time, peak memory and the ratios, for PostgreSQL and for SQLite.
 2. **One new night.** A project whose events come from the table by a query. The newest day's
    rows are held back, a full `journey run` stores the day before, the rows arrive, and
    `journey run` of the newest day continues incrementally (reading from its watermark); then
@@ -125,9 +126,12 @@ def _worker(kind: str, *args: str) -> list[str]:
 
 def read_worker(way: str, url_variable: str) -> None:
     """Read the whole table one way; print its shape."""
-    if way == "journey":
+    if way in ("journey", "journey-sqlalchemy"):
+        import metrics.sql_adbc as sql_adbc
         from metrics.sql_source import read_sql
 
+        if way == "journey-sqlalchemy":  # the path of a database without an ADBC driver
+            sql_adbc.adbc_connector = lambda _url: None
         frame = read_sql(f"${{{url_variable}}}", QUERY, "events").collect()
     else:
         from sqlalchemy import create_engine
@@ -140,20 +144,25 @@ def read_worker(way: str, url_variable: str) -> None:
 
 def compare_reads(label: str, url: str, repeat: int) -> None:
     env = {"BENCH_READ_URL": url}
-    ours, theirs = [], []
+    ours, slow, theirs = [], [], []
     for _ in range(repeat):
         ours.append(measure(_worker("read", "journey", "BENCH_READ_URL"), env))
+        slow.append(measure(_worker("read", "journey-sqlalchemy", "BENCH_READ_URL"), env))
         theirs.append(measure(_worker("read", "sqlalchemy", "BENCH_READ_URL"), env))
-    if {m.output for m in ours} != {m.output for m in theirs}:
-        raise SystemExit(f"{label}: the two reads differ: {ours[0].output} {theirs[0].output}")
+    outputs = {m.output for m in (*ours, *slow, *theirs)}
+    if len(outputs) != 1:
+        raise SystemExit(f"{label}: the reads differ: {sorted(outputs)}")
     rows = json.loads(ours[0].output)["rows"]
-    journey, peer = Series(tuple(ours)), Series(tuple(theirs))
+    journey, batched, peer = (Series(tuple(m)) for m in (ours, slow, theirs))
     print(f"\n{label}, the whole table ({rows:,} rows) into one frame:")
-    print(journey.line("journey (ADBC)"))
+    print(journey.line("ADBC path"))
+    print(batched.line("SQLAlchemy path"))
     print(peer.line("SQLAlchemy peer"))
-    ratio = journey.seconds / peer.seconds
-    print(f"  time ratio        {ratio:>10.2f}   (journey / peer, wall, medians)")
-    print(f"  memory ratio      {journey.peak_mib / peer.peak_mib:>10.2f}")
+    for name, ran in (("ADBC", journey), ("SQLAlchemy", batched)):
+        print(
+            f"  ratio, {name + ':':<12}{ran.seconds / peer.seconds:>7.2f} time"
+            f"  {ran.peak_mib / peer.peak_mib:.2f} memory   (journey / peer, medians)"
+        )
 
 
 def sql_project(project: Path) -> Path:

@@ -23,12 +23,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from metrics.errors import InputError
-from metrics.sql_adbc import adbc_connector, body, is_postgresql, read_adbc, uniform
+from metrics.sql_adbc import adbc_connector, body, is_postgresql, read_adbc
+from metrics.sql_frames import Spilling, gather, uniform
+
+#: Rows a batch read through SQLAlchemy: a Python object per value until the batch is a frame.
+ALCHEMY_BATCH_ROWS = 100_000
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -96,7 +100,10 @@ def read_sql(
         ) from None
     try:
         with engine.connect() as conn:
-            frame = pl.read_database(query, conn, infer_schema_length=None)
+            frame = _read_alchemy(conn, query, spill)
+    except Spilling as exc:  # the folder or the disk: said as it is (journey.errors)
+        assert exc.__cause__ is not None
+        raise exc.__cause__ from None
     except (SQLAlchemyError, pl.exceptions.PolarsError, OSError) as exc:
         orig = getattr(exc, "orig", None) or exc
         detail = _detail(orig, expanded)
@@ -105,8 +112,27 @@ def read_sql(
         ) from None
     finally:
         engine.dispose()
-    assert isinstance(frame, pl.DataFrame)
-    return uniform(frame).lazy()
+    return frame
+
+
+def _read_alchemy(conn: Connection, query: str, spill: Callable[[], Path] | None) -> pl.LazyFrame:
+    """The query's rows through SQLAlchemy, ALCHEMY_BATCH_ROWS at a time from a server-side
+    cursor where the driver has one (`stream_results`), gathered as the fast path's are."""
+    # Taken as written: a colon in the query (`'{"a":1}'`) is text, never a bind parameter.
+    statement = text(query.replace(":", "\\:"))
+    batches = pl.read_database(
+        statement,
+        conn.execution_options(stream_results=True),
+        iter_batches=True,
+        batch_size=ALCHEMY_BATCH_ROWS,
+        infer_schema_length=None,
+    )
+    frame = gather(batches, spill, relaxed=True)
+    if frame is None:  # no rows: their columns, as one read of them all gives them
+        empty = pl.read_database(statement, conn)
+        assert isinstance(empty, pl.DataFrame)
+        frame = uniform(empty).lazy()
+    return frame
 
 
 def from_query(query: str, where: str = "") -> str:

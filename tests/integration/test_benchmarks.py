@@ -78,6 +78,7 @@ def test_the_sql_source_benchmark_reads_both_ways_and_runs_a_night(tmp_path: Pat
     out = done.stdout
     for source in ("PostgreSQL", "SQLite"):
         assert re.search(rf"{source}, the whole table \([\d,]+ rows\) into one frame", out)
-    assert len(re.findall(r"time ratio +\d+\.\d\d", out)) == 2
+    for path in ("ADBC", "SQLAlchemy"):  # each of journey's two paths, per database
+        assert len(re.findall(rf"ratio, {path}: +\d+\.\d\d time +\d+\.\d\d memory", out)) == 2
     assert "results           identical to the full run (" in out
     assert re.search(r"incremental/full +\d+\.\d\d", out)

@@ -301,21 +301,29 @@ def test_the_literal_follows_the_column_type():
     assert watermark_literal(pl.Datetime("us"), "daily", first_new, "UTC") is None
 
 
+@pytest.mark.parametrize("path", ["adbc", "sqlalchemy"])
 def test_a_large_query_read_through_files_evaluates_the_same(
-    tmp_path: Path, warehouse: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, warehouse: str, monkeypatch: pytest.MonkeyPatch, path: str
 ):
     import metrics.sql_adbc as sql_adbc
+    import metrics.sql_frames as sql_frames
+    import metrics.sql_source as sql_source
 
     create_table(warehouse, "TIMESTAMPTZ")
     insert_events(warehouse, all_rows(7))
     project = sql_project(tmp_path, "America/New_York")
     config = project.config()
     held = evaluate(config, day(7), history=True)
-    monkeypatch.setattr(sql_adbc, "SPILL_ROWS", 10)
+    if path == "sqlalchemy":  # as for a database without an ADBC driver here
+        monkeypatch.setattr(sql_adbc, "adbc_connector", lambda _url: None)
+        monkeypatch.setattr(sql_source, "ALCHEMY_BATCH_ROWS", 4)
+    monkeypatch.setattr(sql_frames, "SPILL_ROWS", 10)
     spilled = evaluate(config, day(7), history=True)
     assert_same(spilled, held)
     files = list((project.root / ".journey" / "spill").rglob("sql-*/*.parquet"))
     assert files  # the rows went to files, which last as long as the process
+    if path == "sqlalchemy":  # several batches: files as the batches arrived
+        assert len(files) > 1
 
 
 def test_a_full_run_sizes_its_batches_by_the_rows_a_query_returned(
@@ -336,3 +344,4 @@ def test_a_full_run_sizes_its_batches_by_the_rows_a_query_returned(
     batched = evaluate(config, day(7), history=True, on_batch=heard.append)
     assert len(heard) > 2, heard  # the read, then two or more batches
     assert_same(batched, whole)
+

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from store_support import postgres_database
 
 import metrics.sql_adbc as sql_adbc
+import metrics.sql_frames as sql_frames
 from metrics.sql_adbc import read_adbc
 
 ROWS = [
@@ -59,7 +60,7 @@ def _spilled(
     assert held is not None
     # Batches of 1,024 rows: files of 2,048 rows, then the last 952 on their own.
     monkeypatch.setattr(sql_adbc, "SQLITE_BATCH_ROWS", 1024)
-    monkeypatch.setattr(sql_adbc, "SPILL_ROWS", 1500)
+    monkeypatch.setattr(sql_frames, "SPILL_ROWS", 1500)
     made: list[Path] = []
 
     def folder() -> Path:
@@ -136,7 +137,7 @@ def test_a_folder_or_disk_that_fails_is_said_not_hidden_by_the_slow_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = _sqlite(tmp_path)
-    monkeypatch.setattr(sql_adbc, "SPILL_ROWS", 10)
+    monkeypatch.setattr(sql_frames, "SPILL_ROWS", 10)
 
     def no_folder() -> Path:
         raise PermissionError(13, "Permission denied", str(tmp_path / "scratch"))

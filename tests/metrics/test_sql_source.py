@@ -283,3 +283,25 @@ def test_the_fast_path_takes_a_final_semicolon_and_comment(query: str):
         _typed_table(url)
         frame = read_adbc(url, query)
     assert frame is not None and frame.collect().height == 2
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_a_colon_in_the_query_is_text_through_sqlalchemy(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """SQLAlchemy takes `:name` as a bind parameter in a text query; a source's query is
+    taken as written (a JSON literal, a time, a cast), so the read must not ask for values."""
+    import metrics.sql_adbc as sql_adbc
+    import metrics.sql_source as sql_source
+
+    monkeypatch.setattr(sql_adbc, "adbc_connector", lambda _url: None)  # SQLAlchemy's path
+    query = """SELECT 'a' AS account_id, '{"a":1}' AS note, '10:30' AS at, '50%' AS share"""
+    if database == "sqlite":
+        monkeypatch.setenv("WAREHOUSE", f"sqlite:///{tmp_path / 'warehouse.db'}")
+        frame = sql_source.read_sql("${WAREHOUSE}", query, "events").collect()
+    else:
+        with postgres_database() as url:
+            monkeypatch.setenv("WAREHOUSE", url)
+            frame = sql_source.read_sql("${WAREHOUSE}", query + ", 1::int AS n", "events")
+            frame = frame.collect().drop("n")
+    assert frame.row(0) == ("a", '{"a":1}', "10:30", "50%")
