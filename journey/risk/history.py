@@ -71,6 +71,17 @@ def _usage(config: Config, known: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
     return {name: clean for name, (clean, _) in conformed_usage(config, known).items()}
 
 
+def _sql_rows(config: Config, usage: dict[str, pl.LazyFrame]) -> int:
+    """The rows of the SQL sources among `usage`, for sizing batches as a full run does
+    (their queries ran already: the rows are in memory or in files, counted in one pass)."""
+    sql = [
+        frame.select(pl.len())
+        for name, frame in usage.items()
+        if getattr(config.settings.sources, name).query is not None
+    ]
+    return sum(int(counted.item()) for counted in pl.collect_all(sql)) if sql else 0
+
+
 def newest_usage_day(config: Config) -> dt.date | None:
     """The newest day with usage data (the default as-of of the risk commands)."""
     known = scan(config.settings.sources.accounts, config.root, "accounts").select(
@@ -99,8 +110,8 @@ def load_history(config: Config, until: dt.date) -> History:
     try:
         started_df = started.collect()
         index = account_index(started_df.lazy(), until).collect()
-        batches, limit = planned(config, started_df, index)
         usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
+        batches, limit = planned(config, started_df, index, _sql_rows(config, usage))
         activity = activity_source(usage)
         if len(batches) == 1:
             parts = [

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from incremental_support import assert_same, day, usage_project
+from polars.testing import assert_frame_equal
 from sqlalchemy import create_engine, text
 from store_support import postgres_database
 
@@ -345,3 +346,30 @@ def test_a_full_run_sizes_its_batches_by_the_rows_a_query_returned(
     assert len(heard) > 2, heard  # the read, then two or more batches
     assert_same(batched, whole)
 
+
+def test_the_history_read_sizes_its_batches_by_the_rows_a_query_returned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`journey risk` reads the history as a full run does: a query's rows count too."""
+    import journey.risk.history as history
+
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
+    create_table(url, "TIMESTAMP")
+    insert_events(url, [(a, t.replace(tzinfo=None), e, u, v) for a, t, e, u, v in all_rows(7)])
+    project = sql_project(tmp_path / "p", "UTC")
+    whole = history.load_history(project.config(), day(7))
+    settings_file = project.config_dir / "settings.yaml"
+    settings_file.write_text(settings_file.read_text() + "large_runs: {max_usage_rows: 20}\n")
+    made: list[int] = []
+    planned = history.planned
+
+    def spy(*args: object) -> tuple[list[pl.DataFrame], int]:
+        batches, limit = planned(*args)  # type: ignore[arg-type]
+        made.append(len(batches))
+        return batches, limit
+
+    monkeypatch.setattr(history, "planned", spy)
+    batched = history.load_history(project.config(), day(7))
+    assert made[0] > 1  # 84 rows, at most 20 a batch
+    assert_frame_equal(batched.grid, whole.grid)
