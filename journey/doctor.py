@@ -136,13 +136,14 @@ def check_nightly(config: Config, engine: Engine, as_of: dt.date | None = None) 
     if current_revision(engine) != head_revision():
         return []  # the next journey command migrates first; nothing to say before that
     as_of = as_of or default_as_of(config.settings.timezone)
-    prior = carried_state(config, engine, max(as_of, _after_newest(engine)))
     sources = config.settings.sources
+    first_new = max(as_of, _after_newest(engine))
     queries = [
-        Finding("nightly", True, nightly_read(spec, kind))
+        Finding("nightly", True, *nightly_read(spec, kind, first_new, config.settings.timezone))
         for kind in ("events", "daily")
         if (spec := getattr(sources, kind)) is not None and spec.query is not None
     ]
+    prior = carried_state(config, engine, first_new)
     if isinstance(prior, str):
         return [Finding("nightly", True, f"the next run will be a full run: {prior}"), *queries]
     return [

@@ -35,6 +35,7 @@ from journey.incremental import CarriedState, FullRunNeeded
 from journey.scratch import process_scratch
 from metrics.sources import SourceSpec, scan
 from metrics.sql_adbc import is_postgresql
+from metrics.sql_plan import whole_scans
 from metrics.sql_source import column_type, count_rows, expand_env, from_query, quoted
 from metrics.usage import REASON, kept_rows, tag_usage, type_usage
 
@@ -96,15 +97,29 @@ def day_column(spec: SourceSpec, kind: str) -> tuple[str, pl.DataType | None]:
     return column, column_type(spec.url, spec.query, column, kind)
 
 
-def nightly_read(spec: SourceSpec, kind: str) -> str:
-    """How incremental runs read this SQL source, in a sentence (for `journey doctor`)."""
-    assert spec.url is not None
+def nightly_read(spec: SourceSpec, kind: str, first_new: dt.date, zone: str) -> tuple[str, str]:
+    """How incremental runs read this SQL source, in a sentence, and what would make that
+    cheaper ("" for nothing), for `journey doctor`: a night's read of the day `first_new`
+    that the database would serve by reading a large table whole asks for an index."""
+    assert spec.url is not None and spec.query is not None
     column, dtype = day_column(spec, kind)
-    if filterable(dtype, kind):
+    literal = None if dtype is None else watermark_literal(dtype, kind, first_new, zone)
+    if literal is not None:
         what = "a date" if dtype == pl.Date else "a timestamp"
-        return (
+        said = (
             f"the `{kind}` query is read from the new day on, filtered by the database on "
-            f"`{column}` ({what}); an index on it keeps that cheap"
+            f"`{column}` ({what})"
+        )
+        query = from_query(spec.query, f"{quoted(column)} >= {literal}")
+        scans = whole_scans(expand_env(spec.url, kind), query)
+        if not scans:
+            return said + "; an index on it keeps that cheap", ""
+        tables = ", ".join(f"{scan.table} (about {scan.rows:,} rows)" for scan in scans)
+        return (
+            f"{said}, but PostgreSQL plans to read all of {tables} every night to find the "
+            "new rows",
+            f"index the column behind `{column}` there (CREATE INDEX ON <table> (<column>)), "
+            "then ANALYZE the table",
         )
     if not is_postgresql(expand_env(spec.url, kind)):
         why = "only a PostgreSQL query is filtered by day"
@@ -112,7 +127,7 @@ def nightly_read(spec: SourceSpec, kind: str) -> str:
         why = f"the database did not describe its column `{column}`"
     else:
         why = f"its column `{column}` is read as {dtype}, not a timestamp or a date"
-    return f"the `{kind}` query is read whole every night: {why}"
+    return f"the `{kind}` query is read whole every night: {why}", ""
 
 
 def _watermark(

@@ -232,6 +232,42 @@ def test_doctor_says_how_the_nights_will_read_the_query(tmp_path: Path, warehous
     ) in out, out
 
 
+def test_doctor_asks_for_an_index_when_a_night_would_read_the_table_whole(
+    tmp_path: Path, warehouse: str, monkeypatch: pytest.MonkeyPatch
+):
+    import metrics.sql_plan as sql_plan
+
+    monkeypatch.setattr(sql_plan, "LARGE_TABLE_ROWS", 1000)
+    create_table(warehouse, "TIMESTAMPTZ")
+    insert_events(warehouse, all_rows(5))
+    db = create_engine(warehouse)
+    with db.begin() as conn:  # older history, enough for the planner to prefer an index
+        conn.execute(
+            text(
+                "INSERT INTO product_events SELECT 'a', TIMESTAMPTZ '2025-01-01' + "
+                "g * INTERVAL '1 minute', 'login', 'u1', 1 FROM generate_series(1, 5000) g"
+            )
+        )
+        conn.execute(text("ANALYZE product_events"))
+    project = sql_project(tmp_path, "UTC")
+    assert project.cli("run", "--as-of", day(5).isoformat())[0] == 0
+    out = project.cli("doctor")[1]
+    assert re.search(
+        r"nightly: the `events` query is read from the new day on, filtered by the database on "
+        r'`ts` \(a timestamp\), but PostgreSQL plans to read all of "[^"]+"\."product_events" '
+        r"\(about [\d,]+ rows\) every night to find the new rows\n"
+        r"     fix: index the column behind `ts` there",
+        out,
+    ), out
+    with db.begin() as conn:
+        conn.execute(text("CREATE INDEX ON product_events (ts)"))
+        conn.execute(text("ANALYZE product_events"))
+    db.dispose()
+    out = project.cli("doctor")[1]
+    assert "filtered by the database on `ts` (a timestamp); an index on it keeps" in out, out
+    assert "plans to read all of" not in out
+
+
 def test_a_sqlite_source_is_read_whole_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
