@@ -268,12 +268,27 @@ def test_doctor_asks_for_an_index_when_a_night_would_read_the_table_whole(
     assert "plans to read all of" not in out
 
 
-def test_a_sqlite_source_is_read_whole_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def sqlite_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, through: int = 7) -> Project:
+    """A project whose events of days 0..`through` come from a query on a SQLite file (days
+    0-7: 84 rows over 17 account-days)."""
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
     create_table(url, "TIMESTAMP")
-    insert_events(url, [(a, t.replace(tzinfo=None), e, u, v) for a, t, e, u, v in all_rows(5)])
-    project = sql_project(tmp_path / "p", "UTC")
+    rows = all_rows(through)
+    insert_events(url, [(a, t.replace(tzinfo=None), e, u, v) for a, t, e, u, v in rows])
+    return sql_project(tmp_path / "p", "UTC")
+
+
+def at_most_usage_rows(project: Project, rows: int) -> None:
+    """Batches of at most `rows` usage rows (settings `large_runs`)."""
+    settings_file = project.config_dir / "settings.yaml"
+    settings_file.write_text(
+        settings_file.read_text() + f"large_runs: {{max_usage_rows: {rows}}}\n"
+    )
+
+
+def test_a_sqlite_source_is_read_whole_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    project = sqlite_project(tmp_path, monkeypatch, through=5)
     assert project.cli("run", "--as-of", day(4).isoformat())[0] == 0
     code, _, err = project.cli("run", "--as-of", day(5).isoformat())
     assert code == 0, err
@@ -366,16 +381,9 @@ def test_a_large_query_read_through_files_evaluates_the_same(
 def test_a_full_run_sizes_its_batches_by_the_rows_a_query_returned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
-    create_table(url, "TIMESTAMP")
-    insert_events(url, [(a, t.replace(tzinfo=None), e, u, v) for a, t, e, u, v in all_rows(7)])
-    project = sql_project(tmp_path / "p", "UTC")
-    config = project.config()
-    whole = evaluate(config, day(7), history=True)
-    settings_file = project.config_dir / "settings.yaml"
-    # 84 rows over 17 account-days, about 5 a day: at most 20 rows a batch makes several.
-    settings_file.write_text(settings_file.read_text() + "large_runs: {max_usage_rows: 20}\n")
+    project = sqlite_project(tmp_path, monkeypatch)
+    whole = evaluate(project.config(), day(7), history=True)
+    at_most_usage_rows(project, 20)  # about 5 rows a day: several batches
     config = project.config()
     heard: list[str] = []
     batched = evaluate(config, day(7), history=True, on_batch=heard.append)
@@ -389,14 +397,9 @@ def test_the_history_read_sizes_its_batches_by_the_rows_a_query_returned(
     """`journey risk` reads the history as a full run does: a query's rows count too."""
     import journey.risk.history as history
 
-    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    monkeypatch.setenv("JOURNEY_WAREHOUSE_URL", url)
-    create_table(url, "TIMESTAMP")
-    insert_events(url, [(a, t.replace(tzinfo=None), e, u, v) for a, t, e, u, v in all_rows(7)])
-    project = sql_project(tmp_path / "p", "UTC")
+    project = sqlite_project(tmp_path, monkeypatch)
     whole = history.load_history(project.config(), day(7))
-    settings_file = project.config_dir / "settings.yaml"
-    settings_file.write_text(settings_file.read_text() + "large_runs: {max_usage_rows: 20}\n")
+    at_most_usage_rows(project, 20)
     made: list[int] = []
     planned = history.planned
 
