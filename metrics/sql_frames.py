@@ -6,7 +6,9 @@ query of any size takes about one batch's memory to read (the files live as long
 folder: the caller's to remove).
 
 Column types do not depend on the path or the driver (`uniform`): integers Int64, decimals and
-floats Float64, timestamps in microseconds (in UTC where they have a zone), JSON as text.
+floats Float64, timestamps in microseconds (in UTC where they have a zone), a uuid as text.
+(PostgreSQL JSON comes as its text through ADBC, and as the driver decodes it through
+SQLAlchemy.)
 """
 
 from __future__ import annotations

@@ -8,11 +8,12 @@ source is read, so credentials never sit in YAML: a URL written with a plain pas
 rejected when the config is loaded. The rows arrive as one polars frame; the rest of the run
 treats it like any other source.
 
-PostgreSQL and SQLite are read through their ADBC drivers (`metrics.sql_adbc`: Arrow columns,
-and files rather than memory for a large result when the caller gives a folder); any other
-database, or what that path cannot serve, through SQLAlchemy, which also words the error when
-the query fails. Both paths give the same frame: integers Int64, PostgreSQL `numeric`
-Float64, JSON as text, zoned timestamps in UTC.
+PostgreSQL and SQLite are read through their ADBC drivers (`metrics.sql_adbc`: Arrow
+columns); any other database, or what that path cannot serve, through SQLAlchemy batch by
+batch (a Python object per value, ALCHEMY_BATCH_ROWS at a time), which also words the error
+when the query fails. Either way a large result goes to files rather than memory when the
+caller gives a folder (`metrics.sql_frames`), and the frame has the same types: integers
+Int64, PostgreSQL `numeric` Float64, zoned timestamps in UTC.
 """
 
 from __future__ import annotations
