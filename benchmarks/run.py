@@ -25,6 +25,11 @@ cost alone is a share of the full run's time the incremental run can never go be
 peer, ...), and prints the median of each with the range: this machine is shared, and one run
 of each can land on either side of a target through load alone.
 
+`--store URL` stores journey's results in that database (PostgreSQL, as in production)
+instead of the project's SQLite file: the journey processes get it as JOURNEY_DATABASE_URL,
+and every fresh store empties its `public` schema first, so give a database of its own
+(`.ci/postgres.sh` starts a throwaway server).
+
 `--early-warning` runs journey with the learned early warning on (settings `risk:`, as the
 example config has it), as a real nightly `journey run` does. The peer computes the rules
 only, so with it the full-run ratio is not like for like; it is there to measure the real
@@ -211,10 +216,23 @@ def ensure_data(data: Path, accounts: int, events: int) -> Path:
     return project
 
 
+#: Where journey stores when --store gives a database (what `journey` reads it from).
+STORE_VARIABLE = "JOURNEY_DATABASE_URL"
+
+
 def _fresh_store(project: Path) -> None:
     for name in ("journey.db", "journey.db-wal", "journey.db-shm", ".journey.lock"):
         (project / name).unlink(missing_ok=True)
     shutil.rmtree(project / ".journey", ignore_errors=True)
+    store = os.environ.get(STORE_VARIABLE)
+    if store:  # --store: the database's tables go, as a fresh SQLite file has none
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(store, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -322,6 +340,12 @@ def report_incremental(r: Incremental) -> None:
     print(f"  results           {r.detail.replace('identical', 'identical to the full run')}")
 
 
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     cpu = platform.processor() or platform.machine()
@@ -360,6 +384,9 @@ def report(c: Comparison) -> None:
 
 def run_main(args: argparse.Namespace) -> int:
     print(f"machine: {machine()}")
+    if args.store:
+        os.environ[STORE_VARIABLE] = args.store  # every journey process below stores there
+        print(f"journey stores into {_safe(args.store)} (--store), not SQLite")
     if args.early_warning:
         print("journey runs with the learned early warning on; the peer computes rules only")
     sizes = (
@@ -455,6 +482,14 @@ def main() -> None:
         default=3,
         metavar="N",
         help="Measure each contender N times, interleaved, and report medians (default 3).",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        default=os.environ.get("JOURNEY_BENCH_STORE_URL"),
+        help="Store journey's results in this database (e.g. PostgreSQL) instead of SQLite; "
+        "its public schema is emptied before every fresh store (default: "
+        "JOURNEY_BENCH_STORE_URL, else SQLite).",
     )
     sys.path.insert(0, str(HERE))
     sys.exit(run_main(parser.parse_args()))
