@@ -50,6 +50,24 @@ def test_the_nightly_case_is_incremental_and_equals_a_full_run(tmp_path: Path) -
     assert not list(tmp_path.glob("a300-e30000/.held-*"))
 
 
+def test_the_nightly_case_stores_into_the_database_it_is_given(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+    from store_support import postgres_database
+
+    with postgres_database() as url:
+        out = bench(
+            "--accounts", "300", "--events", "30000", "--incremental", "--store", url,
+            data=tmp_path,
+        )  # fmt: skip
+        engine = create_engine(url)
+        with engine.connect() as conn:  # the last run (a full run of the day) stored there
+            stored = conn.execute(text("SELECT count(*) FROM milestone_state")).scalar()
+        engine.dispose()
+    assert "(--store), not SQLite" in out
+    assert f"results           identical to the full run ({stored:,} rows)" in out
+    assert not (tmp_path / "a300-e30000" / "journey.db").exists()
+
+
 def test_the_sql_source_benchmark_reads_both_ways_and_runs_a_night(tmp_path: Path) -> None:
     from store_support import postgres_database
 
