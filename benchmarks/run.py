@@ -25,10 +25,10 @@ cost alone is a share of the full run's time the incremental run can never go be
 peer, ...), and prints the median of each with the range: this machine is shared, and one run
 of each can land on either side of a target through load alone.
 
-`--store URL` stores journey's results in that database (PostgreSQL, as in production)
-instead of the project's SQLite file: the journey processes get it as JOURNEY_DATABASE_URL,
-and every fresh store empties its `public` schema first, so give a database of its own
-(`.ci/postgres.sh` starts a throwaway server).
+`--store URL` stores journey's results in that PostgreSQL database, as in production, instead
+of the project's SQLite file: in a schema of their own, `journey_bench` (the journey processes
+get the URL as JOURNEY_DATABASE_URL with that schema as their search path), which every fresh
+store drops and makes again; nothing else in the database is touched.
 
 `--early-warning` runs journey with the learned early warning on (settings `risk:`, as the
 example config has it), as a real nightly `journey run` does. The peer computes the rules
@@ -216,8 +216,10 @@ def ensure_data(data: Path, accounts: int, events: int) -> Path:
     return project
 
 
-#: Where journey stores when --store gives a database (what `journey` reads it from).
+#: Where journey stores when --store gives a database (what `journey` reads it from), and the
+#: schema there that the benchmark owns.
 STORE_VARIABLE = "JOURNEY_DATABASE_URL"
+STORE_SCHEMA = "journey_bench"
 
 
 def _fresh_store(project: Path) -> None:
@@ -225,14 +227,22 @@ def _fresh_store(project: Path) -> None:
         (project / name).unlink(missing_ok=True)
     shutil.rmtree(project / ".journey", ignore_errors=True)
     store = os.environ.get(STORE_VARIABLE)
-    if store:  # --store: the database's tables go, as a fresh SQLite file has none
+    if store:  # --store: the benchmark's schema made afresh, as a fresh SQLite file is empty
         from sqlalchemy import create_engine, text
 
         engine = create_engine(store, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {STORE_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {STORE_SCHEMA}"))
         engine.dispose()
+
+
+def in_store_schema(url: str) -> str:
+    """`url` with the benchmark's schema as the search path of every connection."""
+    from sqlalchemy.engine import make_url
+
+    options = {"options": f"-csearch_path={STORE_SCHEMA}"}
+    return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)
@@ -384,9 +394,9 @@ def report(c: Comparison) -> None:
 
 def run_main(args: argparse.Namespace) -> int:
     print(f"machine: {machine()}")
-    if args.store:
-        os.environ[STORE_VARIABLE] = args.store  # every journey process below stores there
-        print(f"journey stores into {_safe(args.store)} (--store), not SQLite")
+    if args.store:  # every journey process below stores there
+        os.environ[STORE_VARIABLE] = in_store_schema(args.store)
+        print(f"journey stores into {_safe(args.store)}, schema {STORE_SCHEMA} (--store)")
     if args.early_warning:
         print("journey runs with the learned early warning on; the peer computes rules only")
     sizes = (
@@ -487,8 +497,8 @@ def main() -> None:
         "--store",
         metavar="URL",
         default=os.environ.get("JOURNEY_BENCH_STORE_URL"),
-        help="Store journey's results in this database (e.g. PostgreSQL) instead of SQLite; "
-        "its public schema is emptied before every fresh store (default: "
+        help="Store journey's results in this PostgreSQL database instead of SQLite, in a "
+        f"schema {STORE_SCHEMA} made afresh for every fresh store (default: "
         "JOURNEY_BENCH_STORE_URL, else SQLite).",
     )
     sys.path.insert(0, str(HERE))

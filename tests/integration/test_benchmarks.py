@@ -61,9 +61,14 @@ def test_the_nightly_case_stores_into_the_database_it_is_given(tmp_path: Path) -
         )  # fmt: skip
         engine = create_engine(url)
         with engine.connect() as conn:  # the last run (a full run of the day) stored there
-            stored = conn.execute(text("SELECT count(*) FROM milestone_state")).scalar()
+            query = "SELECT count(*) FROM journey_bench.milestone_state"
+            stored = conn.execute(text(query)).scalar()
+            public = conn.execute(
+                text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            ).scalar()
         engine.dispose()
-    assert "(--store), not SQLite" in out
+    assert public == 0  # nothing outside its own schema
+    assert "schema journey_bench (--store)" in out
     assert f"results           identical to the full run ({stored:,} rows)" in out
     assert not (tmp_path / "a300-e30000" / "journey.db").exists()
 
