@@ -77,6 +77,15 @@ def _drop_database(admin: Engine, name: str, attempts: int = 10) -> None:
             time.sleep(0.3)
 
 
+def run_sql(url: str, statement: str, rows: list[dict[str, Any]] | None = None) -> None:
+    """Run one statement on the database at `url` (e.g. a warehouse table for a SQL source),
+    once per row of `rows` when they are given (`:name` parameters), and commit."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(statement), rows or {})
+    engine.dispose()
+
+
 @contextmanager
 def fresh_store(backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A second, empty store on the same backend (SQLite: the project's own file)."""

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 from incremental_support import assert_same, day, usage_project, write_events
-from sqlalchemy import create_engine, text
-from store_support import fresh_store, project_engine, run_journey, snapshot
+from store_support import fresh_store, project_engine, run_journey, run_sql, snapshot
 
 from journey.evaluate import evaluate
 from journey.nightly import run_nightly
@@ -111,22 +110,19 @@ risk: {enabled: false}
 
 
 def insert_events(url: str, rows: list[tuple[str, dt.date, int, str, str | None, int | None]]):
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS product_events (account_id VARCHAR(20), "
-                "ts TIMESTAMP, event VARCHAR(40), user_id VARCHAR(20), value INTEGER)"
-            )
-        )
-        conn.execute(
-            text("INSERT INTO product_events VALUES (:a, :t, :e, :u, :v)"),
-            [
-                {"a": a, "t": dt.datetime.combine(d, dt.time(h)), "e": e, "u": u, "v": v}
-                for a, d, h, e, u, v in rows
-            ],
-        )
-    engine.dispose()
+    run_sql(
+        url,
+        "CREATE TABLE IF NOT EXISTS product_events (account_id VARCHAR(20), "
+        "ts TIMESTAMP, event VARCHAR(40), user_id VARCHAR(20), value INTEGER)",
+    )
+    run_sql(
+        url,
+        "INSERT INTO product_events VALUES (:a, :t, :e, :u, :v)",
+        [
+            {"a": a, "t": dt.datetime.combine(d, dt.time(h)), "e": e, "u": u, "v": v}
+            for a, d, h, e, u, v in rows
+        ],
+    )
 
 
 def test_a_sql_source_runs_incrementally_until_old_rows_change(

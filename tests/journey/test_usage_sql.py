@@ -15,8 +15,7 @@ import polars as pl
 import pytest
 from incremental_support import assert_same, day, usage_project
 from polars.testing import assert_frame_equal
-from sqlalchemy import create_engine, text
-from store_support import postgres_database
+from store_support import postgres_database, run_sql
 
 from journey.evaluate import evaluate
 from journey.nightly import run_nightly
@@ -61,25 +60,19 @@ risk: {{enabled: false}}
 
 
 def create_table(url: str, ts_type: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE product_events (account_id TEXT, "
-                f"ts {ts_type}, event TEXT, user_id TEXT, value INTEGER)"
-            )
-        )
-    engine.dispose()
+    run_sql(
+        url,
+        f"CREATE TABLE product_events (account_id TEXT, ts {ts_type}, event TEXT, "
+        "user_id TEXT, value INTEGER)",
+    )
 
 
 def insert_events(url: str, rows: list[Row]) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO product_events VALUES (:a, :t, :e, :u, :v)"),
-            [{"a": a, "t": t, "e": e, "u": u, "v": v} for a, t, e, u, v in rows],
-        )
-    engine.dispose()
+    run_sql(
+        url,
+        "INSERT INTO product_events VALUES (:a, :t, :e, :u, :v)",
+        [{"a": a, "t": t, "e": e, "u": u, "v": v} for a, t, e, u, v in rows],
+    )
 
 
 @pytest.fixture
@@ -179,14 +172,10 @@ def test_a_text_column_is_read_whole_and_a_changed_type_means_a_full_run(
     assert outcome.evaluation.watermarks == {}
     assert_same(outcome.evaluation, evaluate(config, day(5)))
 
-    db = create_engine(warehouse)
-    with db.begin() as conn:
-        conn.execute(
-            text(
-                "ALTER TABLE product_events ALTER COLUMN ts TYPE TIMESTAMPTZ USING ts::timestamptz"
-            )
-        )
-    db.dispose()
+    run_sql(
+        warehouse,
+        "ALTER TABLE product_events ALTER COLUMN ts TYPE TIMESTAMPTZ USING ts::timestamptz",
+    )
     insert_events(warehouse, usage_of(6))
     outcome = run_nightly(config, engine, day(6))
     assert outcome.why_full == (
@@ -221,10 +210,7 @@ def test_doctor_says_how_the_nights_will_read_the_query(tmp_path: Path, warehous
         "nightly: the `events` query is read from the new day on, filtered by the database on "
         "`ts` (a timestamp); an index on it keeps that cheap"
     ) in out, out
-    db = create_engine(warehouse)
-    with db.begin() as conn:
-        conn.execute(text("ALTER TABLE product_events ALTER COLUMN ts TYPE TEXT"))
-    db.dispose()
+    run_sql(warehouse, "ALTER TABLE product_events ALTER COLUMN ts TYPE TEXT")
     out = project.cli("doctor")[1]
     assert (
         "nightly: the `events` query is read whole every night: its column `ts` is read as "
@@ -240,15 +226,12 @@ def test_doctor_asks_for_an_index_when_a_night_would_read_the_table_whole(
     monkeypatch.setattr(sql_plan, "LARGE_TABLE_ROWS", 1000)
     create_table(warehouse, "TIMESTAMPTZ")
     insert_events(warehouse, all_rows(5))
-    db = create_engine(warehouse)
-    with db.begin() as conn:  # older history, enough for the planner to prefer an index
-        conn.execute(
-            text(
-                "INSERT INTO product_events SELECT 'a', TIMESTAMPTZ '2025-01-01' + "
-                "g * INTERVAL '1 minute', 'login', 'u1', 1 FROM generate_series(1, 5000) g"
-            )
-        )
-        conn.execute(text("ANALYZE product_events"))
+    run_sql(  # older history, enough for the planner to prefer an index
+        warehouse,
+        "INSERT INTO product_events SELECT 'a', TIMESTAMPTZ '2025-01-01' + "
+        "g * INTERVAL '1 minute', 'login', 'u1', 1 FROM generate_series(1, 5000) g",
+    )
+    run_sql(warehouse, "ANALYZE product_events")
     project = sql_project(tmp_path, "UTC")
     assert project.cli("run", "--as-of", day(5).isoformat())[0] == 0
     out = project.cli("doctor")[1]
@@ -259,10 +242,8 @@ def test_doctor_asks_for_an_index_when_a_night_would_read_the_table_whole(
         r"     fix: index the column behind `ts` there",
         out,
     ), out
-    with db.begin() as conn:
-        conn.execute(text("CREATE INDEX ON product_events (ts)"))
-        conn.execute(text("ANALYZE product_events"))
-    db.dispose()
+    run_sql(warehouse, "CREATE INDEX ON product_events (ts)")
+    run_sql(warehouse, "ANALYZE product_events")
     out = project.cli("doctor")[1]
     assert "filtered by the database on `ts` (a timestamp); an index on it keeps" in out, out
     assert "plans to read all of" not in out

@@ -12,8 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from sqlalchemy import create_engine, text
-from store_support import postgres_database
+from store_support import postgres_database, run_sql
 
 import metrics.sql_adbc as sql_adbc
 import metrics.sql_frames as sql_frames
@@ -37,19 +36,16 @@ def _sqlite(tmp_path: Path) -> str:
 
 
 def _postgresql(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE events (account_id TEXT, ts TIMESTAMPTZ, event TEXT, "
-                "user_id TEXT, value DOUBLE PRECISION)"
-            )
-        )
-        conn.execute(
-            text("INSERT INTO events VALUES (:a, :t, :e, :u, :v)"),
-            [{"a": a, "t": t, "e": e, "u": u, "v": v} for a, t, e, u, v in ROWS],
-        )
-    engine.dispose()
+    run_sql(
+        url,
+        "CREATE TABLE events (account_id TEXT, ts TIMESTAMPTZ, event TEXT, "
+        "user_id TEXT, value DOUBLE PRECISION)",
+    )
+    run_sql(
+        url,
+        "INSERT INTO events VALUES (:a, :t, :e, :u, :v)",
+        [{"a": a, "t": t, "e": e, "u": u, "v": v} for a, t, e, u, v in ROWS],
+    )
 
 
 def _spilled(

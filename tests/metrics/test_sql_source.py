@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from sqlalchemy import create_engine, make_url, text
-from store_support import postgres_database
+from sqlalchemy import make_url
+from store_support import postgres_database, run_sql
 
 from metrics.errors import InputError
 from metrics.sources import SourceSpec
@@ -51,19 +51,16 @@ def _csv_events() -> str:
 
 
 def _load_events(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE product_events "
-                "(account_id VARCHAR(20), ts TIMESTAMP, event VARCHAR(40), user_id VARCHAR(20))"
-            )
-        )
-        conn.execute(
-            text("INSERT INTO product_events VALUES (:a, :t, :e, :u)"),
-            [{"a": a, "t": t.replace(tzinfo=None), "e": e, "u": u} for a, t, e, u in EVENTS],
-        )
-    engine.dispose()
+    run_sql(
+        url,
+        "CREATE TABLE product_events "
+        "(account_id VARCHAR(20), ts TIMESTAMP, event VARCHAR(40), user_id VARCHAR(20))",
+    )
+    run_sql(
+        url,
+        "INSERT INTO product_events VALUES (:a, :t, :e, :u)",
+        [{"a": a, "t": t.replace(tzinfo=None), "e": e, "u": u} for a, t, e, u in EVENTS],
+    )
 
 
 def _states_from_sql(make_project: ProjectFactory, url: str, monkeypatch: pytest.MonkeyPatch):
@@ -160,11 +157,8 @@ TYPED_ROWS = (
 
 
 def _typed_table(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(TYPED_TABLE))
-        conn.execute(text(TYPED_ROWS))
-    engine.dispose()
+    run_sql(url, TYPED_TABLE)
+    run_sql(url, TYPED_ROWS)
 
 
 def _both_paths(
