@@ -110,8 +110,9 @@ def nightly_read(spec: SourceSpec, kind: str, first_new: dt.date, zone: str) -> 
             f"the `{kind}` query is read from the new day on, filtered by the database on "
             f"`{column}` ({what})"
         )
-        query = from_query(spec.query, f"{quoted(column)} >= {literal}")
-        scans = whole_scans(expand_env(spec.url, kind), query)
+        night = watermarked(spec, Watermark(column, literal, before=0))  # as a night reads it
+        assert night.query is not None
+        scans = whole_scans(expand_env(spec.url, kind), night.query)
         if not scans:
             return said + "; an index on it keeps that cheap", ""
         tables = ", ".join(f"{scan.table} (about {scan.rows:,} rows)" for scan in scans)
