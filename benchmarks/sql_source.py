@@ -84,9 +84,10 @@ def load_postgresql(url: str, files: list[Path], *, create: bool) -> int:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    from metrics.sql_adbc import libpq_uri
+
     rows = 0
-    with psycopg.connect(libpq) as conn, conn.cursor() as cur:
+    with psycopg.connect(libpq_uri(make_url(url))) as conn, conn.cursor() as cur:
         if create:
             cur.execute(f"DROP TABLE IF EXISTS {TABLE}")
             cur.execute(

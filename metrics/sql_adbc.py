@@ -43,7 +43,7 @@ def adbc_connector(expanded: str) -> Callable[[], Any] | None:
         if backend == "postgresql":
             import adbc_driver_postgresql.dbapi as postgresql
 
-            uri = _libpq_uri(parsed)
+            uri = libpq_uri(parsed)
             return lambda: postgresql.connect(uri)
         if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
             import adbc_driver_sqlite.dbapi as sqlite
@@ -70,7 +70,7 @@ def _backend(url: str) -> str | None:
         return None
 
 
-def _libpq_uri(parsed: URL) -> str:
+def libpq_uri(parsed: URL) -> str:
     """The URL as libpq takes it: no SQLAlchemy driver name (`+psycopg`)."""
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from metrics.sql_adbc import is_postgresql
+from metrics.sql_adbc import is_postgresql, libpq_uri
 
 #: A table read whole is worth a word from this many rows (the planner's estimate) on.
 LARGE_TABLE_ROWS = 100_000
@@ -37,7 +37,7 @@ def whole_scans(expanded: str, query: str) -> list[WholeScan]:
     try:
         import psycopg
 
-        uri = make_url(expanded).set(drivername="postgresql").render_as_string(False)
+        uri = libpq_uri(make_url(expanded))
         with psycopg.connect(uri, connect_timeout=10) as conn, conn.cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON, VERBOSE) {query}")
             row = cursor.fetchone()
