@@ -350,12 +350,6 @@ def report_incremental(r: Incremental) -> None:
     print(f"  results           {r.detail.replace('identical', 'identical to the full run')}")
 
 
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     cpu = platform.processor() or platform.machine()
@@ -395,8 +389,10 @@ def report(c: Comparison) -> None:
 def run_main(args: argparse.Namespace) -> int:
     print(f"machine: {machine()}")
     if args.store:  # every journey process below stores there
+        from journey.store.engine import safe_url
+
         os.environ[STORE_VARIABLE] = in_store_schema(args.store)
-        print(f"journey stores into {_safe(args.store)}, schema {STORE_SCHEMA} (--store)")
+        print(f"journey stores into {safe_url(args.store)}, schema {STORE_SCHEMA} (--store)")
     if args.early_warning:
         print("journey runs with the learned early warning on; the peer computes rules only")
     sizes = (
