@@ -89,7 +89,10 @@ def report(
     config = open_config(config_dir)
     engine = open_store(config)
     latest = require_run(engine)
-    if csm is not None and not load_current(engine)[0].filter(pl.col("csm_email") == csm).height:
+    if (
+        csm is not None
+        and not load_current(engine, milestones=False)[0].filter(pl.col("csm_email") == csm).height
+    ):
         raise UsageError(f"no account has csm_email {csm!r}")
     inputs = gather(config, engine, as_of=latest.as_of, week=parse_date(week, "--week"))
     documents = report_set(config, inputs, csm=csm)

@@ -43,7 +43,7 @@ def status(
     if account is not None:
         _account_timeline(engine, account)
         return
-    accounts, _ = load_current(engine)
+    accounts, _ = load_current(engine, milestones=False)
     typer.echo(f"Portfolio as of {latest.as_of}: {accounts.height} accounts")
     counts = dict(accounts.group_by("status").len().iter_rows())
     for line in summary_lines(counts):

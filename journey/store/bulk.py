@@ -89,15 +89,20 @@ def _json_list(name: str) -> pl.Expr:
 def read_rows(
     conn: Connection, table: Table, schema: dict[str, pl.DataType], where: str = ""
 ) -> pl.DataFrame:
-    """The columns `schema` names, of the rows of `table` that match `where`, as a frame."""
-    fetched = schema
-    if conn.dialect.name == "sqlite":
-        fetched = {name: _SQLITE_TYPES.get(dtype, dtype) for name, dtype in schema.items()}
+    """The columns `schema` names, of the rows of `table` that match `where`, as a frame.
+
+    List columns come back decoded from their stored JSON text; dates and booleans as the
+    types `schema` names, whatever the database stores them as.
+    """
+    how = route(conn)
+    fetched = {name: _fetched_type(dtype, conn.dialect.name, how) for name, dtype in schema.items()}
     raw: Any = conn.connection.dbapi_connection
     cursor = raw.cursor()
     try:
-        if route(conn) == "sqlite" and pl.Float64() not in fetched.values():
+        if how == "sqlite":
             frame = _sqlite_read(cursor, table.name, fetched, where)
+        elif how == "copy":
+            frame = _copy_read(cursor, table.name, fetched, where)
         else:
             names = ", ".join(f'"{c}"' for c in schema)
             condition = f" WHERE {where}" if where else ""
@@ -106,19 +111,62 @@ def read_rows(
     finally:
         cursor.close()
     return frame.with_columns(
-        pl.col(name).str.to_date(DATE_FORMAT) if dtype == pl.Date else pl.col(name).cast(dtype)
+        _from_fetched(name, fetched[name], dtype)
         for name, dtype in schema.items()
         if fetched[name] != dtype
     )
+
+
+def _fetched_type(dtype: pl.DataType, dialect: str, how: str) -> pl.DataType:
+    """The type a column of `dtype` comes from the database as, by dialect and `route`."""
+    if isinstance(dtype, pl.List):
+        return pl.String()  # JSON text
+    if dialect == "sqlite":
+        return _SQLITE_TYPES.get(dtype, dtype)
+    if how == "copy" and dtype == pl.Boolean:
+        return pl.String()  # t or f
+    return dtype
+
+
+def _from_fetched(name: str, fetched: pl.DataType, dtype: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if isinstance(dtype, pl.List):
+        return column.str.json_decode(dtype)
+    if dtype == pl.Date:
+        return column.str.to_date(DATE_FORMAT)
+    if dtype == pl.Boolean and fetched == pl.String:
+        return column == "t"
+    return column.cast(dtype)
+
+
+def _copy_read(cursor: Any, table: str, schema: dict[str, pl.DataType], where: str) -> pl.DataFrame:
+    """The rows as PostgreSQL's COPY writes them in CSV, read by polars: null is an unquoted
+    empty field and empty text a quoted one, which polars reads back as they were."""
+    names = ", ".join(f'"{c}"' for c in schema)
+    condition = f" WHERE {where}" if where else ""
+    sql = f'COPY (SELECT {names} FROM "{table}"{condition}) TO STDOUT (FORMAT csv)'
+    text = bytearray()
+    with cursor.copy(sql) as copy:
+        for data in copy:
+            text += data
+    if not text:
+        return pl.DataFrame(schema=schema)
+    return pl.read_csv(bytes(text), has_header=False, schema=schema)
 
 
 def _sqlite_read(
     cursor: Any, table: str, schema: dict[str, pl.DataType], where: str
 ) -> pl.DataFrame:
     """Each column as one JSON array per chunk of rowids: polars decodes that much faster than
-    Python makes a tuple per row. Not for floats (SQLite's JSON rounds them to 15 digits)."""
+    Python makes a tuple per row. Floats travel as SQLite's `quote` text, which reads back as
+    the same double (its JSON numbers keep only 15 digits)."""
     low, high = cursor.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"').fetchone()
-    arrays = ", ".join(f'json_group_array("{c}")' for c in schema)
+    arrays = ", ".join(
+        f'json_group_array(CASE WHEN "{c}" IS NULL THEN NULL ELSE quote("{c}") END)'
+        if dtype == pl.Float64
+        else f'json_group_array("{c}")'
+        for c, dtype in schema.items()
+    )
     condition = f" AND ({where})" if where else ""
     chunks = [pl.DataFrame(schema=schema)]
     for start in range(low or 0, (high or -1) + 1, SQLITE_CHUNK):
@@ -127,11 +175,17 @@ def _sqlite_read(
             f" WHERE rowid BETWEEN {start} AND {start + SQLITE_CHUNK - 1}{condition}"
         ).fetchone()
         columns = [
-            pl.Series([text]).str.json_decode(pl.List(dtype))[0].alias(name)
+            _decoded(text, name, dtype)
             for text, (name, dtype) in zip(texts, schema.items(), strict=True)
         ]
         chunks.append(pl.DataFrame(columns))
     return pl.concat(chunks)
+
+
+def _decoded(text: str, name: str, dtype: pl.DataType) -> pl.Series:
+    """One column from its JSON array (of `quote` texts, for floats)."""
+    sent = pl.String() if dtype == pl.Float64 else dtype
+    return pl.Series([text]).str.json_decode(pl.List(sent))[0].cast(dtype).alias(name)
 
 
 def insert_rows(conn: Connection, table: Table, stored: pl.DataFrame) -> None:

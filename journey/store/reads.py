@@ -7,11 +7,14 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, select
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
-from journey.store.bulk import LIST_COLUMNS
+from journey.store.bulk import LIST_COLUMNS, read_rows
 from journey.store.tables import AccountState, MilestoneState, Run, StateChange
 from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
+
+ACCOUNTS_TABLE = SQLModel.metadata.tables["account_state"]
+MILESTONES_TABLE = SQLModel.metadata.tables["milestone_state"]
 
 
 def _frame(rows: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -26,23 +29,34 @@ def _frame(rows: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 
 def load_current(
-    engine: Engine, account_id: str | None = None
+    engine: Engine, account_id: str | None = None, *, milestones: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Current accounts and milestones, optionally for one account."""
-    accounts_q = select(*[col(getattr(AccountState, c)) for c in ACCOUNT_SCHEMA])
-    milestones_q = select(*[col(getattr(MilestoneState, c)) for c in MILESTONE_SCHEMA])
+    """Current accounts and milestones (an empty frame unless `milestones`), optionally for one
+    account; accounts by account_id, milestones by account_id and position."""
     if account_id is not None:
-        accounts_q = accounts_q.where(col(AccountState.account_id) == account_id)
-        milestones_q = milestones_q.where(col(MilestoneState.account_id) == account_id)
+        return _one_account(engine, account_id)
     with engine.connect() as conn:
-        accounts = conn.execute(accounts_q.order_by(col(AccountState.account_id))).mappings().all()
-        milestones = (
-            conn.execute(
-                milestones_q.order_by(col(MilestoneState.account_id), col(MilestoneState.position))
-            )
-            .mappings()
-            .all()
+        accounts = read_rows(conn, ACCOUNTS_TABLE, ACCOUNT_SCHEMA).sort("account_id")
+        states = (
+            read_rows(conn, MILESTONES_TABLE, MILESTONE_SCHEMA)
+            if milestones
+            else pl.DataFrame(schema=MILESTONE_SCHEMA)
         )
+    return accounts, states.sort("account_id", "position")
+
+
+def _one_account(engine: Engine, account_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    accounts_q = select(*[col(getattr(AccountState, c)) for c in ACCOUNT_SCHEMA]).where(
+        col(AccountState.account_id) == account_id
+    )
+    milestones_q = (
+        select(*[col(getattr(MilestoneState, c)) for c in MILESTONE_SCHEMA])
+        .where(col(MilestoneState.account_id) == account_id)
+        .order_by(col(MilestoneState.position))
+    )
+    with engine.connect() as conn:
+        accounts = conn.execute(accounts_q).mappings().all()
+        milestones = conn.execute(milestones_q).mappings().all()
     return _frame(list(accounts), ACCOUNT_SCHEMA), _frame(list(milestones), MILESTONE_SCHEMA)
 
 

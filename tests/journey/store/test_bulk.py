@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 from store_support import snapshot
 
-from journey.store import bulk, save_run
+from journey.store import bulk, load_current, save_run
 from journey.store.current import digests
 from journey.store.writes import (
     ACCOUNTS_TABLE,
@@ -44,6 +44,34 @@ def test_the_portable_route_stores_what_the_fast_route_stores(
         patch.setattr(bulk, "route", lambda _conn: "portable")
         store_days(portable, night)
     assert snapshot(portable) == snapshot(fast)
+
+
+def test_every_route_reads_current_state_back_exactly(
+    stores: Stores, night: Night, monkeypatch: pytest.MonkeyPatch
+):
+    """Current state reads back exactly as stored, on the fast route, the portable one (rows
+    through the driver) and in chunks."""
+    (engine,) = stores(1)
+    store_days(engine, night)
+    accounts, milestones = load_current(engine)
+    stored_accounts, stored_milestones = night(DAYS[-1], 1)
+    no_list = pl.lit([], pl.List(pl.String))
+    stored_accounts = stored_accounts.with_columns(  # a missing list reads as an empty one
+        pl.col(c).fill_null(no_list) for c in bulk.LIST_COLUMNS
+    )
+    # Exactly: floats like 0.1 + 0.2 and 12345678.901234567 keep every bit.
+    assert_frame_equal(accounts, stored_accounts.sort("account_id"), check_exact=True)
+    assert_frame_equal(
+        milestones, stored_milestones.sort("account_id", "position"), check_exact=True
+    )
+    monkeypatch.setattr(bulk, "route", lambda _conn: "portable")
+    assert_frame_equal(load_current(engine)[0], accounts, check_exact=True)
+    assert_frame_equal(load_current(engine)[1], milestones, check_exact=True)
+    monkeypatch.undo()
+    monkeypatch.setattr(bulk, "SQLITE_CHUNK", 2)
+    only_accounts, no_milestones = load_current(engine, milestones=False)
+    assert_frame_equal(only_accounts, accounts, check_exact=True)
+    assert no_milestones.is_empty() and no_milestones.columns == milestones.columns
 
 
 def test_writing_in_chunks_stores_what_writing_at_once_stores(
