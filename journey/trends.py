@@ -18,10 +18,10 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import Engine, select
-from sqlmodel import col
+from sqlalchemy import Engine
 
-from journey.store.tables import StateChange
+from journey.store.bulk import read_rows
+from journey.store.tables import HISTORY_TABLE
 from reports.schema import TREND_SCHEMA
 
 #: The columns of the history frame `compute_trends` reads.
@@ -32,6 +32,9 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "field": pl.String(),
     "new_value": pl.String(),
 }
+
+#: The history fields trends are computed from.
+TRACKED_FIELDS = ("status", "regressed")
 
 #: How far back "last week" is.
 COMPARISON_DAYS = 7
@@ -96,22 +99,13 @@ def compute_trends(
 
 
 def load_trend_history(engine: Engine, until: dt.date) -> pl.DataFrame:
-    """The status and regression changes recorded on or before `until` (HISTORY_SCHEMA)."""
-    query = (
-        select(
-            col(StateChange.as_of),
-            col(StateChange.account_id),
-            col(StateChange.milestone),
-            col(StateChange.field),
-            col(StateChange.new_value),
-        )
-        .where(col(StateChange.field).in_(("status", "regressed")))
-        .where(col(StateChange.as_of) <= until)
-        .order_by(col(StateChange.as_of), col(StateChange.id))
-    )
+    """The status and regression changes recorded on or before `until` (HISTORY_SCHEMA), in
+    the order they were recorded."""
+    fields = ", ".join(f"'{field}'" for field in TRACKED_FIELDS)
+    where = f"field IN ({fields}) AND as_of <= '{until.isoformat()}'"
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=HISTORY_SCHEMA, orient="row")
+        rows = read_rows(conn, HISTORY_TABLE, {**HISTORY_SCHEMA, "id": pl.Int64()}, where=where)
+    return rows.sort("as_of", "id").drop("id")
 
 
 def weekly_trends(engine: Engine, report_date: dt.date) -> pl.DataFrame:

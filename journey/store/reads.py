@@ -7,14 +7,18 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, select
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from journey.store.bulk import LIST_COLUMNS, read_rows
-from journey.store.tables import AccountState, MilestoneState, Run, StateChange
+from journey.store.tables import (
+    ACCOUNTS_TABLE,
+    MILESTONES_TABLE,
+    AccountState,
+    MilestoneState,
+    Run,
+    StateChange,
+)
 from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
-
-ACCOUNTS_TABLE = SQLModel.metadata.tables["account_state"]
-MILESTONES_TABLE = SQLModel.metadata.tables["milestone_state"]
 
 
 def _frame(rows: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -114,3 +114,10 @@ class StateChange(SQLModel, table=True):
     field: str
     old_value: str | None = None
     new_value: str | None = None
+
+
+#: The current-state and history tables as SQLAlchemy Core tables, for the bulk reads and
+#: writes of journey.store.bulk.
+ACCOUNTS_TABLE = SQLModel.metadata.tables[AccountState.__tablename__]
+MILESTONES_TABLE = SQLModel.metadata.tables[MilestoneState.__tablename__]
+HISTORY_TABLE = SQLModel.metadata.tables[StateChange.__tablename__]

@@ -18,17 +18,14 @@ from dataclasses import dataclass
 
 import polars as pl
 from sqlalchemy import Boolean, Connection, Engine, delete, func, insert, select
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from journey.faults import fault_point
 from journey.store.bulk import insert_rows, read_rows, route, stored_form
 from journey.store.current import CurrentChange, apply_current, plan_current
-from journey.store.tables import Run, StateChange
+from journey.store.tables import ACCOUNTS_TABLE, HISTORY_TABLE, MILESTONES_TABLE, Run, StateChange
 
 KEY = ["account_id", "milestone", "field"]
-ACCOUNTS_TABLE = SQLModel.metadata.tables["account_state"]
-MILESTONES_TABLE = SQLModel.metadata.tables["milestone_state"]
-HISTORY_TABLE = SQLModel.metadata.tables["state_change"]
 
 #: What a run reads of current state: keys, tracked values, and what `plan_current` compares.
 STORED_ACCOUNTS = {

@@ -3,6 +3,7 @@ SQLite stores. Skips without JOURNEY_TEST_POSTGRES_URL (CI sets it; see .ci/post
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -73,3 +74,24 @@ def test_the_cli_reads_back_from_postgresql(
         assert out.splitlines()[0].startswith("account_id,")
         code, out, err = proj.cli("doctor")
         assert "ok   database:" in out and "journey_t_" in out and "***" in out
+
+
+def test_the_weekly_report_reads_the_same_from_postgresql_as_from_sqlite(
+    make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+):
+    """Current state and the week's trends (read through COPY on PostgreSQL) rank alike."""
+
+    def ranked(proj: Project) -> str:
+        run_days(proj, "2026-01-05", "2026-01-12")
+        code, out, err = proj.cli("report", "--format", "json")
+        assert code == 0, err
+        return out
+
+    monkeypatch.delenv("JOURNEY_DATABASE_URL", raising=False)
+    on_sqlite = ranked(project(make_project))
+    with postgres_database() as url:
+        monkeypatch.setenv("JOURNEY_DATABASE_URL", url)
+        on_postgres = ranked(project(make_project))
+    assert on_postgres == on_sqlite
+    newly = {row["account_id"]: row["newly_off_track"] for row in json.loads(on_sqlite)}
+    assert newly == {"b": True, "=cmd": False}  # b went off track this week; =cmd was already
