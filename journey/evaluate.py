@@ -206,8 +206,10 @@ def evaluate(
     prior: CarriedState | None = None,
     history: bool = False,
     on_batch: Callable[[str], None] | None = None,
+    only: pl.Series | None = None,
 ) -> Evaluation:
-    """Evaluate every account's journey progress on `as_of`.
+    """Evaluate every account's journey progress on `as_of` (with `only`, a series of
+    account_ids, just those accounts': a preview's, nothing to store or carry on from).
 
     `on_batch` hears, as a short sentence, of each batch of accounts a large full run
     evaluates in turn (see `journey.batches`).
@@ -229,6 +231,8 @@ def evaluate(
     assigned = assign_segments(accounts.lazy(), config.segments, config.icps).collect()
     unassigned = tuple(assigned.filter(pl.col("journey").is_null())["account_id"].to_list())
     started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= as_of))
+    if only is not None:
+        started = started.filter(pl.col("account_id").is_in(only.implode()))
     not_started = assigned.filter(pl.col("start_date") > as_of).height
     metrics = dict(config.metrics) if history else used_metrics(config)
     if prior is not None:

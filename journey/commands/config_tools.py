@@ -7,7 +7,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,15 +26,16 @@ from journey.cli_app import (
     user_errors,
 )
 from journey.config import Config, ConfigError
-from journey.config.diff import SegmentsDiff, account_changes, placements
+from journey.config.diff import SegmentsDiff, account_changes, moved_accounts, placements
 from journey.config.loader import validate_config
 from journey.config.schema import schema_texts, write_schemas
 from journey.errors import UsageError
-from journey.evaluate import evaluate
+from journey.evaluate import evaluate, input_fingerprint
 from journey.nightly import default_as_of
-from journey.store import database_url, load_runs
+from journey.store import database_url, load_current, load_runs
+from journey.store.tables import Run
 from metrics.accounts import conform_accounts
-from metrics.sources import scan
+from metrics.sources import resolve_files, scan
 from segments.rules import assign_segments
 
 
@@ -61,20 +64,49 @@ def schema(
         err(f"wrote {path}")
 
 
-def preview_as_of(config: Config) -> dt.date:
-    """The latest stored run's as_of if there is one, else yesterday.
+def stored_runs(config: Config) -> tuple[Engine | None, list[Run]]:
+    """The store and its runs, newest first; none if there is no store yet.
 
     A preview must not create a database, so a SQLite file that does not exist yet means
     "no run"; an unreachable database is not an error here either.
     """
     url = make_url(database_url(config.settings.database, config.root))
-    runs = []
-    if not (url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()):
-        try:
-            runs = load_runs(open_store(config))
-        except SQLAlchemyError:
-            runs = []
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return None, []
+    try:
+        engine = open_store(config)
+        return engine, load_runs(engine)
+    except SQLAlchemyError:
+        return None, []
+
+
+def preview_as_of(config: Config) -> dt.date:
+    """The latest stored run's as_of if there is one, else yesterday."""
+    _, runs = stored_runs(config)
     return runs[0].as_of if runs else default_as_of(config.settings.timezone)
+
+
+def stored_statuses(config: Config, as_of: dt.date) -> pl.DataFrame | None:
+    """account_id and status of every account as the latest run stored them, when that is
+    what evaluating `config` on `as_of` gives: the run was on `as_of`, with this very config,
+    on these very files (names, sizes, times). Never with a SQL source, which may have
+    changed since without a trace."""
+    sources = config.settings.sources
+    named = {"accounts": sources.accounts, "events": sources.events, "daily": sources.daily}
+    specs = {name: spec for name, spec in named.items() if spec is not None}
+    if any(spec.path is None for spec in specs.values()):
+        return None
+    engine, runs = stored_runs(config)
+    if engine is None or not runs or runs[0].as_of != as_of:
+        return None
+    files = [f for name, spec in specs.items() for f in resolve_files(spec, config.root, name)]
+    latest = runs[0]
+    if (latest.config_hash, latest.input_fingerprint) != (
+        config.fingerprint,
+        input_fingerprint(files),
+    ):
+        return None
+    return load_current(engine, milestones=False)[0].select("account_id", "status")
 
 
 def _load_proposed(against: Path, current: Config) -> Config:
@@ -85,20 +117,41 @@ def _load_proposed(against: Path, current: Config) -> Config:
     return dataclasses.replace(report.config, settings=current.settings, root=current.root)
 
 
-def segments_diff(current: Config, proposed: Config, as_of: dt.date) -> SegmentsDiff:
-    """Evaluate both configs on the current config's data and compare the placements."""
+def segments_diff(
+    current: Config, proposed: Config, as_of: dt.date, stored: pl.DataFrame | None = None
+) -> SegmentsDiff:
+    """Evaluate both configs on the current config's data and compare the placements.
+
+    `stored` (account_id, status) is what evaluating `current` gives, if known
+    (`stored_statuses`): it is not evaluated again.
+
+    When the proposal changes only segments and ICPs (the same metrics and journeys), an
+    account that keeps its journey keeps its status: only the accounts whose journey changes
+    are evaluated again under the proposal.
+    """
     raw = scan(current.settings.sources.accounts, current.root, "accounts")
     accounts, _ = conform_accounts(raw)
-    sides = []
-    for config in (current, proposed):
-        assigned = assign_segments(accounts.lazy(), config.segments, config.icps).collect()
-        sides.append(placements(assigned, evaluate(config, as_of).accounts))
+    before, after = (
+        assign_segments(accounts.lazy(), config.segments, config.icps).collect()
+        for config in (current, proposed)
+    )
+    statuses = stored if stored is not None else evaluate(current, as_of).accounts
+    statuses = statuses.select("account_id", "status")
+    if proposed.metrics == current.metrics and proposed.journeys == current.journeys:
+        moved = moved_accounts(before, after)
+        kept = statuses.filter(~pl.col("account_id").is_in(moved.implode()))
+        proposed_statuses = kept
+        if not moved.is_empty():
+            again = evaluate(proposed, as_of, only=moved).accounts.select("account_id", "status")
+            proposed_statuses = pl.concat([kept, again])
+    else:
+        proposed_statuses = evaluate(proposed, as_of).accounts
     return SegmentsDiff(
         current=str(current.config_dir),
         proposed=str(proposed.config_dir),
         as_of=as_of,
         accounts=accounts.height,
-        changes=account_changes(*sides),
+        changes=account_changes(placements(before, statuses), placements(after, proposed_statuses)),
     )
 
 
@@ -120,7 +173,12 @@ def diff(
 ) -> None:
     """Which accounts would change segment, journey or status if the config in --against
     replaced --config: counts per transition and a sample. Both are evaluated on the same
-    data (the sources of --config) and the same as_of; nothing is stored."""
+    data (the sources of --config) and the same as_of; nothing is stored.
+
+    What is already known is not evaluated again: --config's results come from the store
+    when the latest run was on that day, with that config, on those very files; and when the
+    proposal changes only segments and ICPs, only the accounts whose journey changes are
+    evaluated under it."""
     setup_logging()
     with user_errors():
         if fmt not in ("text", "json"):
@@ -128,5 +186,5 @@ def diff(
         current = open_config(config_dir)
         proposed = _load_proposed(against, current)
         day = parse_date(as_of, "--as-of") or preview_as_of(current)
-        result = segments_diff(current, proposed, day)
+        result = segments_diff(current, proposed, day, stored_statuses(current, day))
         typer.echo(result.as_json() if fmt == "json" else result.as_text(sample))

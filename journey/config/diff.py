@@ -39,6 +39,16 @@ def placements(assigned: pl.DataFrame, evaluated: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def moved_accounts(before: pl.DataFrame, after: pl.DataFrame) -> pl.Series:
+    """The account_ids whose journey differs between two assignments (`assign_segments`),
+    an account with a journey in one and none in the other included."""
+    joined = before.select("account_id", "journey").join(
+        after.select("account_id", "journey"), on="account_id", how="full", suffix="_after"
+    )
+    differs = joined.filter(pl.col("journey").ne_missing(pl.col("journey_after")))
+    return differs.select(pl.coalesce("account_id", "account_id_after")).to_series()
+
+
 def account_changes(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
     """One row per account whose segment, journey or status differs; `changed` lists which."""
     joined = before.join(

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
 
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from journey.commands import config_tools
+from journey.config import Config, load_config
+from journey.config.diff import account_changes, placements
 from journey.config.schema import schema_texts
+from journey.evaluate import Evaluation, evaluate
+from metrics.accounts import conform_accounts
+from metrics.sources import scan
+from segments.rules import assign_segments
 from support import Project, ProjectFactory
 
 ANA = "ana@example.com"
@@ -336,3 +348,78 @@ def test_segments_diff_defaults_to_the_latest_run(
     code, out, err = project.cli("segments", "diff", "--against", str(proposed))
     assert code == 0, err
     assert ", as of 2026-01-10 (2 accounts)" in out.splitlines()[0]
+
+
+def test_segments_diff_evaluates_again_only_the_accounts_whose_journey_changes(
+    make_project: ProjectFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proposal that changes segments only: the shortcut (an account keeping its journey
+    keeps its status) reports exactly what evaluating both configs in full reports."""
+    project = make_project(
+        milestones=ONE_MILESTONE,
+        accounts=(
+            f"a,Alpha,2026-01-01,{ANA},5000,growth\nb,Beta,2026-01-01,{ANA},100,enterprise\n"
+            f"c,Gamma,2026-01-01,{ANA},50,growth\nlate,Later,2026-02-01,{ANA},1,enterprise\n"
+        ),
+        events=EVENTS,
+        segments="segments:\n  - {id: ent, journey: j2, when: {field: plan, eq: enterprise}}\n"
+        "  - {id: rest, journey: j, when: always}\n",
+    )
+    project.write(
+        "config/journeys/j2.yaml",
+        "id: j2\nmilestones:\n  - {id: any_login, due_day: 3, when: {metric: logins, gte: 0}}\n",
+    )
+    proposed_dir = tmp_path / "proposed"
+    shutil.copytree(project.config_dir, proposed_dir)
+    (proposed_dir / "segments.yaml").write_text(  # no catch-all: b and late end up with none
+        "segments:\n  - {id: big, journey: j2, when: {field: arr, gte: 1000}}\n"
+        "  - {id: small, journey: j, when: {field: plan, eq: growth}}\n"
+    )
+    current = load_config(project.config_dir)
+    proposed = config_tools._load_proposed(proposed_dir, current)
+    as_of = dt.date(2026, 1, 10)
+    accounts, _ = conform_accounts(scan(current.settings.sources.accounts, current.root, "x"))
+    in_full = account_changes(
+        *(
+            placements(
+                assign_segments(accounts.lazy(), c.segments, c.icps).collect(),
+                evaluate(c, as_of).accounts,
+            )
+            for c in (current, proposed)
+        )
+    )
+    evaluated: list[list[str] | None] = []
+
+    def spy(config: Config, day: dt.date, only: pl.Series | None = None) -> Evaluation:
+        evaluated.append(None if only is None else sorted(only.to_list()))
+        return evaluate(config, day, only=only)
+
+    monkeypatch.setattr(config_tools, "evaluate", spy)
+    diff = config_tools.segments_diff(current, proposed, as_of)
+    assert evaluated == [None, ["a", "b", "late"]]
+    assert_frame_equal(diff.changes, in_full, check_row_order=False)
+    assert set(diff.changes["account_id"]) == {"a", "b", "c", "late"}
+
+
+def test_segments_diff_reads_the_current_results_from_the_store_only_while_they_are_current(
+    make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    project, proposed = _diff_project(make_project, tmp_path)
+    as_of = dt.date(2026, 1, 10)
+    current = load_config(project.config_dir)
+    assert config_tools.stored_statuses(current, as_of) is None  # no store yet
+    assert not (project.root / "journey.db").exists()  # and the preview did not make one
+    assert project.cli("run", "--as-of", "2026-01-10")[0] == 0
+    stored = config_tools.stored_statuses(current, as_of)
+    assert stored is not None
+    evaluated = evaluate(current, as_of).accounts.select("account_id", "status")
+    assert_frame_equal(stored, evaluated, check_row_order=False)
+    assert config_tools.stored_statuses(current, dt.date(2026, 1, 11)) is None  # another day
+    events = project.root / "data" / "events.csv"
+    events.write_text(events.read_text() + "b,2026-01-06T10:00:00Z,login,u9,\n")
+    assert config_tools.stored_statuses(current, as_of) is None  # the data changed since
+    code, out, err = project.cli("segments", "diff", "--against", str(proposed), "--format", "json")
+    assert code == 0, err
+    # On today's data b logged in (late): completed either way. The stored results would
+    # still have it off track, and moving to completed.
+    assert json.loads(out)["transitions"]["status"] == []
