@@ -21,6 +21,10 @@ measures a journey process that only starts — imports, loads the config, opens
 reads its newest ledger row, as every run does before it reads any data — since that fixed
 cost alone is a share of the full run's time the incremental run can never go below.
 
+`--commands` times what a team runs on a night's results — `journey status`, `export`,
+`report`, `segments diff` (against the same config, and a one-rule change) — after a full run,
+each against that run's time (benchmarks/commands.py).
+
 `--repeat N` (default 3) measures each contender N times, interleaved (journey, peer, journey,
 peer, ...), and prints the median of each with the range: this machine is shared, and one run
 of each can land on either side of a target through load alone.
@@ -350,6 +354,24 @@ def report_incremental(r: Incremental) -> None:
     print(f"  results           {r.detail.replace('identical', 'identical to the full run')}")
 
 
+def measure_commands(project: Path, as_of: dt.date, early_warning: bool, repeat: int) -> None:
+    """--commands: a full run into a fresh store, then each command `repeat` times on its
+    results (benchmarks/commands.py), each with its share of the full run."""
+    from commands import command_lines, moved
+
+    _fresh_store(project)
+    full = Series((_journey(project, as_of, "full", early_warning),))
+    print(full.line("full run"))
+    outputs = {}
+    for label, args in command_lines(project, as_of).items():
+        series = Series(tuple(measure(_worker("cli", *args)) for _ in range(repeat)))
+        outputs[label] = series.runs[-1].output
+        print(f"{series.line(label)}  {series.seconds / full.seconds:.2f}x the full run")
+    print(
+        f"  the rule change moves {moved(outputs['diff, one rule']):,} accounts to another journey"
+    )
+
+
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     cpu = platform.processor() or platform.machine()
@@ -400,6 +422,13 @@ def run_main(args: argparse.Namespace) -> int:
         if args.scaling
         else []
     ) + [(args.accounts, args.events)]
+    if args.commands:
+        project = ensure_data(args.data, args.accounts, args.events)
+        print(
+            f"\n{args.accounts:,} accounts, {args.events:,} events, commands on {AS_OF}'s results:"
+        )
+        measure_commands(project, AS_OF, args.early_warning, args.repeat)
+        return 0
     if args.incremental:
         project = ensure_data(args.data, args.accounts, args.events)
         print(f"\n{args.accounts:,} accounts, {args.events:,} events, one new day ({AS_OF}):")
@@ -440,6 +469,10 @@ def worker_main(kind: str, rest: list[str]) -> None:
         journey_startup(Path(rest[0]))
     elif kind == "export":
         journey_export(Path(rest[0]), Path(rest[1]))
+    elif kind == "cli":  # ARGS of `journey`
+        from commands import cli_main
+
+        cli_main(rest)
     elif kind == "peer":
         from duckdb_peer import milestone_states
 
@@ -475,6 +508,11 @@ def main() -> None:
         "--incremental",
         action="store_true",
         help="Measure an incremental nightly run (one new day) against a full run.",
+    )
+    parser.add_argument(
+        "--commands",
+        action="store_true",
+        help="Time status, export, report and segments diff on a full run's results.",
     )
     parser.add_argument(
         "--early-warning",

@@ -50,6 +50,18 @@ def test_the_nightly_case_is_incremental_and_equals_a_full_run(tmp_path: Path) -
     assert not list(tmp_path.glob("a300-e30000/.held-*"))
 
 
+def test_the_commands_run_on_the_stored_results(tmp_path: Path) -> None:
+    out = bench("--accounts", "400", "--events", "40000", "--commands", data=tmp_path)
+    labels = ("status", "export (csv)", "report", "diff, same config", "diff, one rule")
+    for label in labels:
+        assert re.search(rf"  {re.escape(label)} +\d+\.\d s wall .*x the full run", out), out
+    moved = re.search(r"the rule change moves (\d+) accounts to another journey", out)
+    assert moved and int(moved.group(1)) > 0, out
+    project = tmp_path / "a400-e40000"
+    assert (project / "report" / "index.html").is_file()
+    assert (project / "export.csv").read_text().startswith("account_id,")
+
+
 def test_the_nightly_case_stores_into_the_database_it_is_given(tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
     from store_support import postgres_database
