@@ -355,12 +355,15 @@ def report_incremental(r: Incremental) -> None:
 
 
 def measure_commands(project: Path, as_of: dt.date, early_warning: bool, repeat: int) -> None:
-    """--commands: a full run into a fresh store, then each command `repeat` times on its
-    results (benchmarks/commands.py), each with its share of the full run."""
+    """--commands: `repeat` full runs into a fresh store, then each command `repeat` times on
+    the last one's results (benchmarks/commands.py), each with its share of a full run."""
     from commands import command_lines, moved
 
-    _fresh_store(project)
-    full = Series((_journey(project, as_of, "full", early_warning),))
+    runs = []
+    for _ in range(repeat):  # the last one's results are what the commands read
+        _fresh_store(project)
+        runs.append(_journey(project, as_of, "full", early_warning))
+    full = Series(tuple(runs))
     print(full.line("full run"))
     outputs = {}
     for label, args in command_lines(project, as_of).items():
