@@ -36,8 +36,10 @@ from sqlalchemy import (
 #: Columns that hold a list in result frames and a JSON list in the store.
 LIST_COLUMNS = ("location", "expected_location", "reasons")
 DATE_FORMAT = "%Y-%m-%d"
-#: Rows per read on SQLite: each column comes back as one JSON text, which SQLite caps at 1 GB.
-SQLITE_CHUNK = 1_000_000
+#: Rows per read on SQLite: each column of that many rows comes back as one JSON text (which
+#: SQLite caps at 1 GB), held as a Python string while polars decodes it. 1,000,000 accounts'
+#: current state in 1,000,000-row chunks peaked at 2.6 GB, in 100,000-row chunks at 1.4 GB.
+SQLITE_CHUNK = 100_000
 #: Rows per write on SQLite, turned into Python values at a time: a full run at 1,000,000
 #: accounts stores 3.7M milestone rows of 22 columns, ~4 GB as Python objects all at once.
 SQLITE_WRITE_CHUNK = 100_000
@@ -120,7 +122,7 @@ def read_rows(
 def _fetched_type(dtype: pl.DataType, dialect: str, how: str) -> pl.DataType:
     """The type a column of `dtype` comes from the database as, by dialect and `route`."""
     if isinstance(dtype, pl.List):
-        return pl.String()  # JSON text
+        return dtype if how == "sqlite" else pl.String()  # else JSON text
     if dialect == "sqlite":
         return _SQLITE_TYPES.get(dtype, dtype)
     if how == "copy" and dtype == pl.Boolean:
@@ -159,14 +161,10 @@ def _sqlite_read(
 ) -> pl.DataFrame:
     """Each column as one JSON array per chunk of rowids: polars decodes that much faster than
     Python makes a tuple per row. Floats travel as SQLite's `quote` text, which reads back as
-    the same double (its JSON numbers keep only 15 digits)."""
+    the same double (its JSON numbers keep only 15 digits); lists as the JSON they are stored
+    as."""
     low, high = cursor.execute(f'SELECT min(rowid), max(rowid) FROM "{table}"').fetchone()
-    arrays = ", ".join(
-        f'json_group_array(CASE WHEN "{c}" IS NULL THEN NULL ELSE quote("{c}") END)'
-        if dtype == pl.Float64
-        else f'json_group_array("{c}")'
-        for c, dtype in schema.items()
-    )
+    arrays = ", ".join(f"json_group_array({_sqlite_value(c, t)})" for c, t in schema.items())
     condition = f" AND ({where})" if where else ""
     chunks = [pl.DataFrame(schema=schema)]
     for start in range(low or 0, (high or -1) + 1, SQLITE_CHUNK):
@@ -179,7 +177,17 @@ def _sqlite_read(
             for text, (name, dtype) in zip(texts, schema.items(), strict=True)
         ]
         chunks.append(pl.DataFrame(columns))
-    return pl.concat(chunks)
+    return pl.concat(chunks, rechunk=False)
+
+
+def _sqlite_value(column: str, dtype: pl.DataType) -> str:
+    """A column's value as it goes into the chunk's JSON array: a float as `quote` text, a
+    list (stored as JSON text) as JSON itself, so that it is decoded once."""
+    if dtype == pl.Float64:
+        return f'CASE WHEN "{column}" IS NULL THEN NULL ELSE quote("{column}") END'
+    if isinstance(dtype, pl.List):
+        return f'json("{column}")'
+    return f'"{column}"'
 
 
 def _decoded(text: str, name: str, dtype: pl.DataType) -> pl.Series:
