@@ -116,6 +116,11 @@ def user_errors() -> Iterator[None]:
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.INTERNAL)
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing to say, and nowhere to say it. What is
+        # still buffered for stdout goes nowhere rather than failing again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(int(ExitCode.PIPE_CLOSED)) from None
     except Exception as exc:
         if out_of_space(exc):
             where = f" writing {exc.filename}" if isinstance(exc, OSError) and exc.filename else ""

@@ -23,6 +23,9 @@ class ExitCode(IntEnum):
     """Email delivery failed for at least one recipient."""
     LOCKED = 75
     """Another run holds the lock; try again later (EX_TEMPFAIL)."""
+    PIPE_CLOSED = 141
+    """Whatever read the output stopped reading (`journey status | head`): the shell's code
+    for a process ended by SIGPIPE, as `cat` or `grep` would end."""
 
 
 class JourneyError(Exception):

@@ -56,3 +56,18 @@ def test_a_run_closes_its_database_on_the_way_out(make_project: ProjectFactory) 
     assert done.returncode == 0, done.stderr
     assert (project.root / "journey.db").is_file()
     assert not (project.root / "journey.db-wal").exists()
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly() -> None:
+    """`journey schema --out - | head`: the pipe closes before the command writes."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "journey.cli", "schema", "--out", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # nobody reads: every write fails with a broken pipe
+    stderr = child.stderr.read()
+    assert child.wait(timeout=60) == 141, stderr
+    assert stderr == ""
