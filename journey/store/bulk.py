@@ -131,6 +131,7 @@ def _fetched_type(dtype: pl.DataType, dialect: str, how: str) -> pl.DataType:
 
 
 def _from_fetched(name: str, fetched: pl.DataType, dtype: pl.DataType) -> pl.Expr:
+    """Column `name`, fetched as `fetched`, as `dtype`."""
     column = pl.col(name)
     if isinstance(dtype, pl.List):
         return column.str.json_decode(dtype)
