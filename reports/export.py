@@ -29,10 +29,16 @@ FORMATS: tuple[str, ...] = get_args(ExportFormat)
 FORMULA_PATTERN = r"^([=+\-@\t\r])"
 
 
+#: What `export_frame` reads of the accounts and of the milestones.
+EXPORT_ACCOUNT_COLUMNS = ("account_id", "segment")
+EXPORT_MILESTONE_COLUMNS = tuple(c for c in (*EXPORT_COLUMNS, "position") if c != "segment")
+
+
 def export_frame(accounts: pl.DataFrame, milestones: pl.DataFrame) -> pl.DataFrame:
     """Milestone results with the account's segment: exactly `EXPORT_COLUMNS`.
 
-    Sorted by account_id, then the milestone's position in its journey.
+    Sorted by account_id, then the milestone's position in its journey. Reads only
+    `EXPORT_ACCOUNT_COLUMNS` and `EXPORT_MILESTONE_COLUMNS`.
     """
     segments = accounts.lazy().select("account_id", "segment")
     return (

@@ -106,7 +106,7 @@ def stored_statuses(config: Config, as_of: dt.date) -> pl.DataFrame | None:
         input_fingerprint(files),
     ):
         return None
-    return load_current(engine, milestones=False)[0].select("account_id", "status")
+    return load_current(engine, columns=["status"], milestone_columns=())[0]
 
 
 def _load_proposed(against: Path, current: Config) -> Config:

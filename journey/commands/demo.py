@@ -134,7 +134,7 @@ def demo(
     outcome = run_nightly(config, engine, DEMO_AS_OF)
     for note in outcome.warnings:
         err(f"  note: {note}")
-    seed_sessions(engine, load_current(engine, milestones=False)[0])
+    seed_sessions(engine, load_current(engine, milestone_columns=())[0])
 
     out_dir = config.resolve(config.settings.report.out_dir, "report.out_dir")
     inputs = gather(config, engine, as_of=DEMO_AS_OF)

@@ -21,7 +21,13 @@ from journey.cli_app import (
 from journey.errors import UsageError
 from journey.store import load_current
 from journey.weekly import gather, report_set
-from reports.export import export_frame, ranked_frame, write_export
+from reports.export import (
+    EXPORT_ACCOUNT_COLUMNS,
+    EXPORT_MILESTONE_COLUMNS,
+    export_frame,
+    ranked_frame,
+    write_export,
+)
 from reports.render import write_report_set
 
 Format = Literal["csv", "json", "parquet"]
@@ -45,7 +51,9 @@ def export(
     config = open_config(config_dir)
     engine = open_store(config)
     require_run(engine)
-    accounts, milestones = load_current(engine)
+    accounts, milestones = load_current(
+        engine, columns=EXPORT_ACCOUNT_COLUMNS, milestone_columns=EXPORT_MILESTONE_COLUMNS
+    )
     frame = export_frame(accounts, milestones)
     try:
         write_export(frame, fmt, out)  # type: ignore[arg-type]
@@ -89,11 +97,10 @@ def report(
     config = open_config(config_dir)
     engine = open_store(config)
     latest = require_run(engine)
-    if (
-        csm is not None
-        and not load_current(engine, milestones=False)[0].filter(pl.col("csm_email") == csm).height
-    ):
-        raise UsageError(f"no account has csm_email {csm!r}")
+    if csm is not None:
+        owners = load_current(engine, columns=["csm_email"], milestone_columns=())[0]
+        if not owners.filter(pl.col("csm_email") == csm).height:
+            raise UsageError(f"no account has csm_email {csm!r}")
     inputs = gather(config, engine, as_of=latest.as_of, week=parse_date(week, "--week"))
     documents = report_set(config, inputs, csm=csm)
     if fmt in ("csv", "json"):

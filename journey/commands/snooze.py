@@ -102,7 +102,7 @@ def list_snoozes(
     config = open_config(config_dir)
     engine = open_store(config)
     latest = require_run(engine)
-    accounts, _ = load_current(engine, milestones=False)
+    accounts, _ = load_current(engine, milestone_columns=())
     described = describe_snoozes(
         load_snoozes(engine, include_revoked=show_all), latest.as_of, accounts
     )

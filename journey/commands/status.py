@@ -22,6 +22,18 @@ from journey.sessions.reads import account_loop
 from journey.store import load_current
 from journey.store.reads import load_history
 
+#: What the portfolio shows of each account.
+PORTFOLIO_COLUMNS = (
+    "name",
+    "csm_email",
+    "arr",
+    "segment",
+    "status",
+    "lag_days",
+    "location",
+    "expected_location",
+)
+
 Account = Annotated[str, typer.Argument(help="An account_id, e.g. ACC-00042.")]
 
 
@@ -43,7 +55,7 @@ def status(
     if account is not None:
         _account_timeline(engine, account)
         return
-    accounts, _ = load_current(engine, milestones=False)
+    accounts, _ = load_current(engine, columns=PORTFOLIO_COLUMNS, milestone_columns=())
     typer.echo(f"Portfolio as of {latest.as_of}: {accounts.height} accounts")
     counts = dict(accounts.group_by("status").len().iter_rows())
     for line in summary_lines(counts):

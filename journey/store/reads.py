@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -33,20 +34,42 @@ def _frame(rows: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 
 def load_current(
-    engine: Engine, account_id: str | None = None, *, milestones: bool = True
+    engine: Engine,
+    account_id: str | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    milestone_columns: Sequence[str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Current accounts and milestones (an empty frame unless `milestones`), optionally for one
-    account; accounts by account_id, milestones by account_id and position."""
+    """Current accounts and milestones, optionally for one account; accounts by account_id,
+    milestones by account_id and position.
+
+    `columns` and `milestone_columns` name the columns to read, for a caller that needs few
+    of them (a million accounts' reasons are a lot to read for nothing): default all of
+    reports.schema's, `milestone_columns=()` no milestones at all. The sort keys are always
+    read.
+    """
+    account_schema = _picked(ACCOUNT_SCHEMA, columns, ("account_id",))
+    milestone_schema = _picked(MILESTONE_SCHEMA, milestone_columns, ("account_id", "position"))
     if account_id is not None:
-        return _one_account(engine, account_id)
+        accounts, milestones = _one_account(engine, account_id)
+        return accounts.select(*account_schema), milestones.select(*milestone_schema)
     with engine.connect() as conn:
-        accounts = read_rows(conn, ACCOUNTS_TABLE, ACCOUNT_SCHEMA).sort("account_id")
-        states = (
-            read_rows(conn, MILESTONES_TABLE, MILESTONE_SCHEMA)
-            if milestones
-            else pl.DataFrame(schema=MILESTONE_SCHEMA)
+        accounts = read_rows(conn, ACCOUNTS_TABLE, account_schema)
+        milestones = (
+            read_rows(conn, MILESTONES_TABLE, milestone_schema)
+            if milestone_columns != ()
+            else pl.DataFrame(schema=milestone_schema)
         )
-    return accounts, states.sort("account_id", "position")
+    return accounts.sort("account_id"), milestones.sort("account_id", "position")
+
+
+def _picked(
+    schema: dict[str, pl.DataType], columns: Sequence[str] | None, keys: tuple[str, ...]
+) -> dict[str, pl.DataType]:
+    """The part of `schema` that `columns` names (all of it for None), keys first."""
+    if columns is None:
+        return schema
+    return {name: schema[name] for name in dict.fromkeys([*keys, *columns])}
 
 
 def _one_account(engine: Engine, account_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
