@@ -245,7 +245,9 @@ def evaluate(
     # Every account, with where its days lie in the grid (null if it has none): one join of
     # the usage rows both checks their account and places them (`grid_rows`).
     known = placed_accounts(accounts.lazy(), index_df.lazy())
-    reads = read_usage(config, known, started_lazy, as_of, prior)
+    # A preview of a few accounts reads only their rows, as `journey explain` does.
+    keep = None if only is None else pl.col("account_id").cast(pl.String).is_in(only.implode())
+    reads = read_usage(config, known, started_lazy, as_of, prior, keep)
     for name, read in reads.items():
         files += resolve_files(getattr(sources, name), config.root, name)
         _check_metrics_against(config, name, read.clean.collect_schema())

@@ -176,17 +176,19 @@ def read_usage(
     started: pl.LazyFrame,
     as_of: dt.date,
     prior: CarriedState | None,
+    keep: pl.Expr | None = None,
 ) -> dict[str, UsageRead]:
     """Every configured usage source, read for a run on `as_of`: whole without `prior`,
     otherwise only what is new since it (see the module doc). `known` holds the account ids of
-    the accounts source, `started` the started accounts (account_id, start_date)."""
+    the accounts source, `started` the started accounts (account_id, start_date). With `keep`,
+    each source reads as if it held only the raw rows `keep` selects (a preview's accounts)."""
     reads: dict[str, UsageRead] = {}
     for kind in ("events", "daily"):
         spec = getattr(config.settings.sources, kind)
         if spec is None:
             continue
         if spec.query is not None:
-            read = read_sql_usage(config, spec, kind, known, as_of, prior)
+            read = read_sql_usage(config, spec, kind, known, as_of, prior, keep)
             reads[kind] = UsageRead(
                 read.tagged,
                 None,
@@ -196,7 +198,7 @@ def read_usage(
                 rows=read.rows,
             )
         else:
-            reads[kind] = _read_files(config, spec, kind, known, started, prior)
+            reads[kind] = _read_files(config, spec, kind, known, started, prior, keep)
     return reads
 
 
@@ -207,7 +209,12 @@ def _read_files(
     known: pl.LazyFrame,
     started: pl.LazyFrame,
     prior: CarriedState | None,
+    keep: pl.Expr | None = None,
 ) -> UsageRead:
+    def read(files: list[Path], file_column: bool = False) -> pl.LazyFrame:
+        rows = scan(spec, config.root, kind, files=files, file_column=file_column)
+        return rows if keep is None else rows.filter(keep)
+
     files = resolve_files(spec, config.root, kind)
     plan = plan_files(kind, files, prior)
     timezone = config.settings.timezone
@@ -216,15 +223,15 @@ def _read_files(
     one_by_one = bool(plan.read) and source_format(spec, plan.read) == "parquet"
     paths = not one_by_one or bool(plan.again)
     if plan.read:
-        raw = scan(spec, config.root, kind, files=plan.read, file_column=paths)
+        raw = read(plan.read, file_column=paths)
     else:  # nothing new: no rows, but the source's columns
-        raw = scan(spec, config.root, kind, files=files[:1], file_column=True).head(0)
+        raw = read(files[:1], file_column=True).head(0)
     typed = type_usage(kind, raw, timezone)
     day = pl.col("day")
     if one_by_one:
         file_days = pl.concat(
             [
-                type_usage(kind, scan(spec, config.root, kind, files=[path]), timezone).select(
+                type_usage(kind, read([path]), timezone).select(
                     pl.lit(str(path)).alias("path"),
                     day.min().alias("first_day"),
                     day.max().alias("last_day"),

@@ -167,8 +167,10 @@ def read_sql_usage(
     known: pl.LazyFrame,
     as_of: dt.date,
     prior: CarriedState | None,
+    keep: pl.Expr | None = None,
 ) -> SqlRead:
-    """A SQL usage source read for a run on `as_of` (see the module doc)."""
+    """A SQL usage source read for a run on `as_of` (see the module doc); with `keep`, only
+    the rows it selects."""
     zone = config.settings.timezone
     column, dtype = day_column(spec, kind)
     filtered = filterable(dtype, kind)
@@ -184,6 +186,8 @@ def read_sql_usage(
         if dtype is not None and filtered:
             mark = _watermark(spec, column, dtype, kind, prior, zone)
     raw = scan(watermarked(spec, mark), config.root, kind, spill=lambda: process_scratch(config))
+    if keep is not None:
+        raw = raw.filter(keep)
     tagged = tag_usage(kind, type_usage(kind, raw, zone), known)
     counted = tagged if filtered else kept_rows(tagged)
     day = pl.col("day")

@@ -397,6 +397,9 @@ def test_segments_diff_evaluates_again_only_the_accounts_whose_journey_changes(
     monkeypatch.setattr(config_tools, "evaluate", spy)
     diff = config_tools.segments_diff(current, proposed, as_of)
     assert evaluated == [None, ["a", "b", "late"]]
+    # Only the named accounts' rows are read: b has none, a the newest.
+    assert evaluate(proposed, as_of, only=pl.Series(["b"])).newest_usage_day is None
+    assert evaluate(proposed, as_of, only=pl.Series(["a"])).newest_usage_day == dt.date(2026, 1, 6)
     assert_frame_equal(diff.changes, in_full, check_row_order=False)
     assert set(diff.changes["account_id"]) == {"a", "b", "c", "late"}
 

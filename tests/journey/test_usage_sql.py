@@ -393,3 +393,21 @@ def test_the_history_read_sizes_its_batches_by_the_rows_a_query_returned(
     batched = history.load_history(project.config(), day(7))
     assert made[0] > 1  # 84 rows, at most 20 a batch
     assert_frame_equal(batched.grid, whole.grid)
+
+
+def test_a_preview_of_some_accounts_reads_only_their_rows_and_evaluates_them_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`evaluate(only=)` (segments diff): from a query, as from files (test_config_cli)."""
+    project = sqlite_project(tmp_path, monkeypatch)
+    config = project.config()
+    whole = evaluate(config, day(7))
+    some = evaluate(config, day(7), only=pl.Series(["a", "c"]))
+    picked = pl.col("account_id").is_in(["a", "c"])
+    assert_frame_equal(some.accounts, whole.accounts.filter(picked), check_row_order=False)
+    assert_frame_equal(
+        some.milestones.sort("account_id", "position"),
+        whole.milestones.filter(picked).sort("account_id", "position"),
+    )
+    assert some.accounts.height == 2
+    assert some.state.sql_rows["events"] < whole.state.sql_rows["events"]  # b's rows unread
