@@ -231,8 +231,11 @@ def evaluate(
     assigned = assign_segments(accounts.lazy(), config.segments, config.icps).collect()
     unassigned = tuple(assigned.filter(pl.col("journey").is_null())["account_id"].to_list())
     started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= as_of))
-    if only is not None:
-        started = started.filter(pl.col("account_id").is_in(only.implode()))
+    # A preview of a few accounts evaluates them from their own usage rows only, as `journey
+    # explain` does for one.
+    keep = None if only is None else pl.col("account_id").cast(pl.String).is_in(only.implode())
+    if keep is not None:
+        started = started.filter(keep)
     not_started = assigned.filter(pl.col("start_date") > as_of).height
     metrics = dict(config.metrics) if history else used_metrics(config)
     if prior is not None:
@@ -245,8 +248,6 @@ def evaluate(
     # Every account, with where its days lie in the grid (null if it has none): one join of
     # the usage rows both checks their account and places them (`grid_rows`).
     known = placed_accounts(accounts.lazy(), index_df.lazy())
-    # A preview of a few accounts reads only their rows, as `journey explain` does.
-    keep = None if only is None else pl.col("account_id").cast(pl.String).is_in(only.implode())
     reads = read_usage(config, known, started_lazy, as_of, prior, keep)
     for name, read in reads.items():
         files += resolve_files(getattr(sources, name), config.root, name)
