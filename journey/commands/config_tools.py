@@ -80,23 +80,26 @@ def stored_runs(config: Config) -> tuple[Engine | None, list[Run]]:
         return None, []
 
 
-def preview_as_of(config: Config) -> dt.date:
-    """The latest stored run's as_of if there is one, else yesterday."""
-    _, runs = stored_runs(config)
+def preview_as_of(config: Config, runs: list[Run] | None = None) -> dt.date:
+    """The latest stored run's as_of if there is one (of `runs`, the store's as
+    `stored_runs` gives them, read here if not given), else yesterday."""
+    if runs is None:
+        _, runs = stored_runs(config)
     return runs[0].as_of if runs else default_as_of(config.settings.timezone)
 
 
-def stored_statuses(config: Config, as_of: dt.date) -> pl.DataFrame | None:
-    """account_id and status of every account as the latest run stored them, when that is
-    what evaluating `config` on `as_of` gives: the run was on `as_of`, with this very config,
-    on these very files (names, sizes, times). Never with a SQL source, which may have
-    changed since without a trace."""
+def stored_statuses(
+    config: Config, as_of: dt.date, engine: Engine | None, runs: list[Run]
+) -> pl.DataFrame | None:
+    """account_id and status of every account as the latest run stored them (the store and
+    its runs as `stored_runs` gives them), when that is what evaluating `config` on `as_of`
+    gives: the run was on `as_of`, with this very config, on these very files (names, sizes,
+    times). Never with a SQL source, which may have changed since without a trace."""
     sources = config.settings.sources
     named = {"accounts": sources.accounts, "events": sources.events, "daily": sources.daily}
     specs = {name: spec for name, spec in named.items() if spec is not None}
     if any(spec.path is None for spec in specs.values()):
         return None
-    engine, runs = stored_runs(config)
     if engine is None or not runs or runs[0].as_of != as_of:
         return None
     files = [f for name, spec in specs.items() for f in resolve_files(spec, config.root, name)]
@@ -185,6 +188,8 @@ def diff(
             raise UsageError(f"--format must be text or json, not {fmt!r}")
         current = open_config(config_dir)
         proposed = _load_proposed(against, current)
-        day = parse_date(as_of, "--as-of") or preview_as_of(current)
-        result = segments_diff(current, proposed, day, stored_statuses(current, day))
+        engine, runs = stored_runs(current)  # opened once, for the day and the results
+        day = parse_date(as_of, "--as-of") or preview_as_of(current, runs)
+        stored = stored_statuses(current, day, engine, runs)
+        result = segments_diff(current, proposed, day, stored)
         typer.echo(result.as_json() if fmt == "json" else result.as_text(sample))

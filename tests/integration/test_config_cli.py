@@ -404,23 +404,28 @@ def test_segments_diff_evaluates_again_only_the_accounts_whose_journey_changes(
     assert set(diff.changes["account_id"]) == {"a", "b", "c", "late"}
 
 
+def stored_results(config: Config, as_of: dt.date) -> pl.DataFrame | None:
+    """What `segments diff` takes from the store for `config` on `as_of`, if anything."""
+    return config_tools.stored_statuses(config, as_of, *config_tools.stored_runs(config))
+
+
 def test_segments_diff_reads_the_current_results_from_the_store_only_while_they_are_current(
     make_project: ProjectFactory, tmp_path: Path
 ) -> None:
     project, proposed = _diff_project(make_project, tmp_path)
     as_of = dt.date(2026, 1, 10)
     current = load_config(project.config_dir)
-    assert config_tools.stored_statuses(current, as_of) is None  # no store yet
+    assert stored_results(current, as_of) is None  # no store yet
     assert not (project.root / "journey.db").exists()  # and the preview did not make one
     assert project.cli("run", "--as-of", "2026-01-10")[0] == 0
-    stored = config_tools.stored_statuses(current, as_of)
+    stored = stored_results(current, as_of)
     assert stored is not None
     evaluated = evaluate(current, as_of).accounts.select("account_id", "status")
     assert_frame_equal(stored, evaluated, check_row_order=False)
-    assert config_tools.stored_statuses(current, dt.date(2026, 1, 11)) is None  # another day
+    assert stored_results(current, dt.date(2026, 1, 11)) is None  # another day
     events = project.root / "data" / "events.csv"
     events.write_text(events.read_text() + "b,2026-01-06T10:00:00Z,login,u9,\n")
-    assert config_tools.stored_statuses(current, as_of) is None  # the data changed since
+    assert stored_results(current, as_of) is None  # the data changed since
     code, out, err = project.cli("segments", "diff", "--against", str(proposed), "--format", "json")
     assert code == 0, err
     # On today's data b logged in (late): completed either way. The stored results would
