@@ -9,7 +9,7 @@ the night is slow, whatever a peer does.
 - `journey segments diff --against config` compares the config with itself (its results are
   the stored ones), and `--against proposed` with a proposal that changes one segment rule
   (the enterprise segment from 1,000 employees down to 500), which moves accounts to another
-  journey: those are evaluated again under it. The moved accounts are printed.
+  journey: those are evaluated again under it. How many it moves is printed.
 """
 
 from __future__ import annotations
