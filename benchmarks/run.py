@@ -20,6 +20,9 @@ of the same day (target: under 10%) and checks that both store identical results
 measures a journey process that only starts — imports, loads the config, opens the store and
 reads its newest ledger row, as every run does before it reads any data — since that fixed
 cost alone is a share of the full run's time the incremental run can never go below.
+`--days 180,360` (with `--incremental`) measures the nightly case on two histories of the same
+accounts and events per day (--events over the first) and prints how a night and a full run
+grow with the history: a night should not.
 
 `--commands` times what a team runs on a night's results — `journey status`, `export`,
 `report`, `segments diff` (against the same config, and a one-rule change) — after a full run,
@@ -51,6 +54,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,21 +106,45 @@ class Series:
         )
 
 
+#: Where a worker writes its own peak RSS (`record_peak`). The child's `ru_maxrss` is not its
+#: own: Linux charges it with this process's resident size at the fork (hundreds of MiB after
+#: generating data here).
+PEAK_VARIABLE = "JOURNEY_BENCH_PEAK_FILE"
+
+
+def record_peak() -> None:
+    """In a worker: write this process's peak RSS in KiB (VmHWM) where `measure` asked."""
+    path = os.environ.get(PEAK_VARIABLE)
+    status = Path("/proc/self/status")
+    if path and status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                Path(path).write_text(line.split()[1])
+
+
 def measure(args: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Run a command as a child process; its own wall time and peak RSS."""
-    began = time.perf_counter()
-    child = subprocess.Popen(
-        args, stdout=subprocess.PIPE, env={**os.environ, **(env or {})}, text=True
-    )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - began
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed with exit code {child.returncode}")
-    # ru_maxrss is in KiB on Linux.
-    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+    """Run a worker as a child process; its own wall time, CPU time and peak RSS (the one it
+    records, else `ru_maxrss`, which may count some of this process too)."""
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = Path(folder) / "peak"
+        began = time.perf_counter()
+        child = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            env={**os.environ, **(env or {}), PEAK_VARIABLE: str(peak_file)},
+            text=True,
+        )
+        assert child.stdout is not None
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - began
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed with exit code {child.returncode}")
+        recorded = peak_file.read_text() if peak_file.exists() else ""
+    # Both in KiB on Linux.
+    peak_kib = int(recorded) if recorded else usage.ru_maxrss
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, peak_kib / 1024, output)
 
 
 def _worker(kind: str, *args: str) -> list[str]:
@@ -203,17 +231,24 @@ def same_results(journey_file: Path, peer_file: Path) -> tuple[bool, str]:
     return False, f"{diff.height:,} rows differ, e.g.\n{diff.head(5)}"
 
 
-def ensure_data(data: Path, accounts: int, events: int) -> Path:
+#: Days of history the generated data spans unless --days says otherwise (issue #5's set).
+DAYS = 180
+
+
+def ensure_data(data: Path, accounts: int, events: int, days: int = DAYS) -> Path:
     """The project for this size: data generated on first use, the config copied from the
     repo on every run (so that the figures are always those of the repo's config)."""
     from generate import generate, write_config
 
-    project = data / f"a{accounts}-e{events}"
+    project = data / (f"a{accounts}-e{events}" + (f"-d{days}" if days != DAYS else ""))
     marker = project / ".generated"
     if not marker.exists():
-        print(f"generating {accounts:,} accounts / {events:,} events in {project} ...")
+        print(
+            f"generating {accounts:,} accounts / {events:,} events over {days} days "
+            f"in {project} ..."
+        )
         project.mkdir(parents=True, exist_ok=True)
-        written = generate(project, accounts, events)
+        written = generate(project, accounts, events, days=days)
         marker.write_text(str(written))
     else:
         write_config(project)
@@ -295,6 +330,14 @@ class _Night:
     detail: str
 
 
+def _day_events(project: Path, day: dt.date) -> int:
+    """How many events the generated file of `day` holds (from its Parquet footer)."""
+    import polars as pl
+
+    (path,) = project.glob(f"data/events/**/{day.isoformat()}.parquet")
+    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+
+
 def _night(project: Path, as_of: dt.date, early_warning: bool) -> _Night:
     """The nightly case once: as_of's file arrives after the run of the day before."""
     newest = sorted(project.glob(f"data/events/**/{as_of.isoformat()}.parquet"))
@@ -352,6 +395,19 @@ def report_incremental(r: Incremental) -> None:
         "   (the part of any run that does not depend on the data)"
     )
     print(f"  results           {r.detail.replace('identical', 'identical to the full run')}")
+
+
+def report_history(nights: list[tuple[int, int, int, Incremental]]) -> None:
+    """--days with several lengths: how a night and a full run grow with the history."""
+    base = nights[0][3]
+    print("\nhistory (the same accounts and events per day; relative to the shortest):")
+    print("  days        events  new day's   full s     x   night s     x   night/full")
+    for days, events, new, n in nights:
+        full, night = n.full.seconds, n.incremental.seconds
+        print(
+            f"  {days:>4} {events:>13,} {new:>10,} {full:>8.1f} {full / base.full.seconds:>5.1f}"
+            f" {night:>9.1f} {night / base.incremental.seconds:>5.1f} {night / full:>12.2f}"
+        )
 
 
 def measure_commands(project: Path, as_of: dt.date, early_warning: bool, repeat: int) -> None:
@@ -426,21 +482,30 @@ def run_main(args: argparse.Namespace) -> int:
         else []
     ) + [(args.accounts, args.events)]
     if args.commands:
-        project = ensure_data(args.data, args.accounts, args.events)
+        project = ensure_data(args.data, args.accounts, args.events, args.days[0])
         print(
             f"\n{args.accounts:,} accounts, {args.events:,} events, commands on {AS_OF}'s results:"
         )
         measure_commands(project, AS_OF, args.early_warning, args.repeat)
         return 0
     if args.incremental:
-        project = ensure_data(args.data, args.accounts, args.events)
-        print(f"\n{args.accounts:,} accounts, {args.events:,} events, one new day ({AS_OF}):")
-        nightly = incremental(project, AS_OF, args.early_warning, args.repeat)
-        report_incremental(nightly)
-        return 0 if nightly.identical else 1
+        nights = []
+        for days in args.days:
+            events = args.events * days // args.days[0]  # the same events per day
+            project = ensure_data(args.data, args.accounts, events, days)
+            print(
+                f"\n{args.accounts:,} accounts, {events:,} events over {days} days, "
+                f"one new day ({AS_OF}):"
+            )
+            nightly = incremental(project, AS_OF, args.early_warning, args.repeat)
+            report_incremental(nightly)
+            nights.append((days, events, _day_events(project, AS_OF), nightly))
+        if len(nights) > 1:
+            report_history(nights)
+        return 0 if all(n.identical for *_, n in nights) else 1
     results = []
     for accounts, events in sizes:
-        project = ensure_data(args.data, accounts, events)
+        project = ensure_data(args.data, accounts, events, args.days[0])
         print(f"\n{accounts:,} accounts, {events:,} events (as_of {AS_OF}):")
         result = compare(project, AS_OF, args.early_warning, args.repeat)
         report(result)
@@ -491,12 +556,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _days(text: str) -> tuple[int, ...]:
+    return tuple(_positive(part) for part in text.split(","))
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
         sys.path.insert(0, str(HERE))
         try:
             worker_main(sys.argv[2], sys.argv[3:])
-        finally:
+        finally:  # `cli` ends in SystemExit, as `journey` does
+            record_peak()
             if sys.argv[2] != "peer":  # end as the `journey` command does
                 from journey.ending import exit_quickly
 
@@ -506,6 +576,16 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50_000)
     parser.add_argument("--events", type=int, default=50_000_000)
     parser.add_argument("--data", type=Path, default=Path("/tmp/journey-bench"))
+    parser.add_argument(
+        "--days",
+        type=_days,
+        default=(DAYS,),
+        metavar="D[,D...]",
+        help=f"Days of history the data spans (default {DAYS}). With --incremental, several "
+        "lengths (e.g. 180,360) measure the nightly case at each, with --events spread over "
+        "the first and the same events per day in the others, and print how a night and a "
+        "full run grow with the history.",
+    )
     parser.add_argument("--scaling", action="store_true", help="Run three sizes.")
     parser.add_argument(
         "--incremental",
@@ -538,8 +618,11 @@ def main() -> None:
         f"schema {STORE_SCHEMA} made afresh for every fresh store (default: "
         "JOURNEY_BENCH_STORE_URL, else SQLite).",
     )
+    args = parser.parse_args()
+    if len(args.days) > 1 and not args.incremental:
+        parser.error("several --days lengths go with --incremental only")
     sys.path.insert(0, str(HERE))
-    sys.exit(run_main(parser.parse_args()))
+    sys.exit(run_main(args))
 
 
 if __name__ == "__main__":

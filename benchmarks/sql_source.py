@@ -47,6 +47,7 @@ from run import (  # noqa: E402
     ensure_data,
     machine,
     measure,
+    record_peak,
     same_results,
 )
 from run import _worker as run_worker  # noqa: E402
@@ -220,6 +221,7 @@ def night(project: Path, url: str, repeat: int) -> bool:
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--worker":
         read_worker(sys.argv[3], sys.argv[4])
+        record_peak()
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=_positive, default=5_000)

@@ -50,6 +50,55 @@ def test_the_nightly_case_is_incremental_and_equals_a_full_run(tmp_path: Path) -
     assert not list(tmp_path.glob("a300-e30000/.held-*"))
 
 
+def test_a_night_is_measured_against_the_length_of_the_history(tmp_path: Path) -> None:
+    out = bench(
+        "--accounts", "200", "--events", "10000", "--incremental", "--days", "30,60",
+        data=tmp_path,
+    )  # fmt: skip
+    assert out.count("results           identical to the full run (") == 2
+    assert "200 accounts, 10,000 events over 30 days" in out
+    assert "200 accounts, 20,000 events over 60 days" in out  # the same events per day
+    table = out.split("history (the same accounts and events per day")[1].splitlines()
+    rows = [line.split() for line in table[2:4]]
+    assert [row[:2] for row in rows] == [["30", "10,000"], ["60", "20,000"]], out
+    assert all(int(row[2].replace(",", "")) > 0 for row in rows), out  # the new day's events
+    assert rows[0][4] == rows[0][6] == "1.0", out  # the shortest is the base
+    for days, events in (("30", "10000"), ("60", "20000")):
+        generated = tmp_path / f"a200-e{events}-d{days}"
+        assert int((generated / ".generated").read_text()) > 0
+        assert len(list(generated.glob("data/events/**/*.parquet"))) == int(days) + 1
+
+
+def test_several_history_lengths_need_the_nightly_case(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--days", "30,60", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "several --days lengths go with --incremental only" in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing generated
+
+
+def test_a_measured_peak_is_the_childs_own_not_what_it_was_forked_from() -> None:
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        from run import measure
+    finally:
+        sys.path.remove(str(RUN.parent))
+    held = bytearray(400 * 2**20)  # resident in this process while the child starts
+    held[::4096] = b"x" * len(held[::4096])
+    child = (
+        f"import sys; sys.path.insert(0, {str(RUN.parent)!r}); from run import record_peak; "
+        "x = bytearray(100 * 2**20); x[::4096] = b'y' * len(x[::4096]); record_peak()"
+    )
+    peak = measure([sys.executable, "-c", child]).peak_mib
+    assert 100 < peak < 300, peak  # its own 100 MiB and an interpreter, none of the 400
+    del held
+
+
 def test_the_commands_run_on_the_stored_results(tmp_path: Path) -> None:
     out = bench("--accounts", "400", "--events", "40000", "--commands", data=tmp_path)
     labels = ("status", "export (csv)", "report", "diff, same config", "diff, one rule")
