@@ -19,7 +19,7 @@ import polars as pl
 from journey.config import Config
 from journey.incremental import FILES_SCHEMA, CarriedState, FullRunNeeded
 from journey.usage_sql import Watermark, read_sql_usage
-from metrics.sources import FILE, SourceSpec, resolve_files, scan, source_format
+from metrics.sources import FILE, SourceSpec, check_parquet, resolve_files, scan, source_format
 from metrics.usage import kept_rows, tag_usage, type_usage
 
 
@@ -218,34 +218,26 @@ def _read_files(
     files = resolve_files(spec, config.root, kind)
     plan = plan_files(kind, files, prior)
     timezone = config.settings.timezone
-    # Parquet files are cheap to open one by one for their first and last day; a column with
-    # every row's file path (what CSV files need) costs a string per row.
-    one_by_one = bool(plan.read) and source_format(spec, plan.read) == "parquet"
-    paths = not one_by_one or bool(plan.again)
+    # Each file's first and last day. Parquet files are read for them on their own (only the
+    # day's columns), so that the rows read carry no path: a string per row. (A scan per file,
+    # concatenated, opens every file at once in the streaming engine, and over 512 files runs
+    # out of polars' blocking threads.) CSV files give them from the rows read, with the path.
+    apart = bool(plan.read) and source_format(spec, plan.read) == "parquet"
+    if apart:
+        check_parquet(plan.read, kind)
     if plan.read:
-        raw = read(plan.read, file_column=paths)
+        raw = read(plan.read, file_column=not apart or bool(plan.again))
     else:  # nothing new: no rows, but the source's columns
         raw = read(files[:1], file_column=True).head(0)
     typed = type_usage(kind, raw, timezone)
     day = pl.col("day")
-    if one_by_one:
-        file_days = pl.concat(
-            [
-                type_usage(kind, read([path]), timezone).select(
-                    pl.lit(str(path)).alias("path"),
-                    day.min().alias("first_day"),
-                    day.max().alias("last_day"),
-                )
-                for path in plan.read
-            ]
-        )
-    else:
-        file_days = (
-            typed.filter(day.is_not_null())
-            .group_by(FILE)
-            .agg(day.min().alias("first_day"), day.max().alias("last_day"))
-            .select(pl.col(FILE).alias("path"), "first_day", "last_day")
-        )
+    file_days = (
+        (type_usage(kind, read(plan.read, file_column=True), timezone) if apart else typed)
+        .filter(day.is_not_null())
+        .group_by(FILE)
+        .agg(day.min().alias("first_day"), day.max().alias("last_day"))
+        .select(pl.col(FILE).alias("path"), "first_day", "last_day")
+    )
     if prior is not None and plan.again:
         again = pl.col(FILE).is_in([str(p) for p in plan.again])
         typed = typed.filter(~(again & (pl.col("day") <= prior.as_of)).fill_null(False))

@@ -151,6 +151,19 @@ def check_utf8(path: Path, name: str, chunk_size: int = 1 << 20) -> None:
             offset += len(chunk)
 
 
+def check_parquet(files: list[Path], name: str) -> None:
+    """Open each Parquet file's footer (metadata only): a file that is not Parquet, or cut
+    short (a failed copy), is named here rather than failing the read of them all."""
+    for path in files:
+        try:
+            pl.scan_parquet(path).collect_schema()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputError(
+                f"source `{name}`: cannot read {path} as Parquet: {first_line(exc)[:300]}",
+                source=name,
+            ) from exc
+
+
 def csv_problem(path: Path, separator: str) -> str | None:
     """Where a CSV file stops being well formed: a row wider than the header, an open quote.
 

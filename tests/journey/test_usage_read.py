@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,29 @@ def test_parquet_rows_are_counted_and_an_unreadable_file_is_left_to_the_read(
     assert usage_rows(config) == 0  # not known: the batches go by account-days
     with pytest.raises(InputError) as raised:
         evaluate(config, day(3))
-    assert "source `events`" in str(raised.value) and "cannot read" in str(raised.value)
+    assert str(raised.value).startswith(
+        f"source `events`: cannot read {project.root / 'data' / 'events' / 'd2.parquet'} as "
+        "Parquet: "
+    )
+
+
+def test_a_full_run_over_more_files_than_polars_has_blocking_threads_reads_them_at_once(
+    tmp_path: Path,
+) -> None:
+    # Every file's first and last day was a scan per file, all concatenated: over 512 files
+    # the streaming engine ran out of its blocking threads ("may indicate a deadlock").
+    project = usage_project(tmp_path, [("a1", day(0), "pro")])
+    for n in range(1200):
+        write_events(project, f"h{n:04d}", [("a1", day(n // 24), n % 24, "login", "u1", None)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = evaluate(project.config(), day(50))
+    assert not [w for w in caught if "BLOCKING_THREAD" in str(w.message)]
+    assert result.state is not None
+    files = result.state.files.sort("path")
+    assert files.height == 1200
+    assert files["first_day"].to_list() == files["last_day"].to_list()  # a day per file
+    assert files["first_day"].to_list() == [day(n // 24) for n in range(1200)]
 
 
 def test_csv_rows_are_estimated_from_the_file_size(
