@@ -224,7 +224,7 @@ def _read_files(
     # out of polars' blocking threads.) CSV files give them from the rows read, with the path.
     apart = bool(plan.read) and source_format(spec, plan.read) == "parquet"
     if apart:
-        check_parquet(plan.read, kind)
+        check_parquet(spec, config.root, plan.read, kind)
     if plan.read:
         raw = read(plan.read, file_column=not apart or bool(plan.again))
     else:  # nothing new: no rows, but the source's columns

@@ -151,15 +151,17 @@ def check_utf8(path: Path, name: str, chunk_size: int = 1 << 20) -> None:
             offset += len(chunk)
 
 
-def check_parquet(files: list[Path], name: str) -> None:
+def check_parquet(spec: SourceSpec, root: Path, files: list[Path], name: str) -> None:
     """Open each Parquet file's footer (metadata only): a file that is not Parquet, or cut
     short (a failed copy), is named here rather than failing the read of them all."""
     for path in files:
         try:
             pl.scan_parquet(path).collect_schema()
         except (pl.exceptions.PolarsError, OSError) as exc:
+            shown = path.relative_to(root) if path.is_relative_to(root) else path
             raise InputError(
-                f"source `{name}`: cannot read {path} as Parquet: {first_line(exc)[:300]}",
+                f"source `{name}` ({spec.path}): cannot read {shown} as Parquet: "
+                f"{first_line(exc)[:300]}",
                 source=name,
             ) from exc
 

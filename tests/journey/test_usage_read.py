@@ -26,8 +26,7 @@ def test_parquet_rows_are_counted_and_an_unreadable_file_is_left_to_the_read(
     with pytest.raises(InputError) as raised:
         evaluate(config, day(3))
     assert str(raised.value).startswith(
-        f"source `events`: cannot read {project.root / 'data' / 'events' / 'd2.parquet'} as "
-        "Parquet: "
+        "source `events` (data/events/*.parquet): cannot read data/events/d2.parquet as Parquet: "
     )
 
 

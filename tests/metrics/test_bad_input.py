@@ -99,7 +99,7 @@ def test_a_truncated_parquet_file_is_rejected_naming_the_source(project: Project
     code, _, err = project.cli("run", "--as-of", "2026-01-06")
 
     assert code == 4
-    assert "source `events` (data/ev.parquet): cannot read" in err
+    assert "source `events` (data/ev.parquet): cannot read data/ev.parquet as Parquet: " in err
     assert snapshot(engine) == before
     engine.dispose()
 
