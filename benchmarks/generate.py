@@ -126,9 +126,17 @@ def _day_events(rng: np.random.Generator, p: Profiles, day: int, scale: float) -
 
 
 def write_events(
-    out: Path, p: Profiles, n_events: int, first: int, last: int, seed: int, quiet: bool = False
+    out: Path,
+    p: Profiles,
+    n_events: int,
+    first: int,
+    last: int,
+    seed: int,
+    quiet: bool = False,
+    hourly: bool = False,
 ) -> int:
-    """Write one Parquet file per day from `first` to `last` (epoch days); returns the count."""
+    """Write one Parquet file per day from `first` to `last` (epoch days), or with `hourly`
+    one per hour that has events (`YYYY-MM-DDTHH.parquet`); returns the count."""
     expected = sum(float(_intensity(p, d).sum()) for d in range(first, last + 1))
     scale = n_events / expected if expected else 0.0
     written = 0
@@ -138,7 +146,14 @@ def write_events(
         date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
         folder = out / "data" / "events" / f"month={date:%Y-%m}"
         folder.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(folder / f"{date}.parquet", statistics=True)
+        if hourly:
+            hours = frame.with_columns(pl.col("timestamp").dt.hour().alias("_hour"))
+            for (hour,), part in hours.partition_by("_hour", as_dict=True).items():
+                part.drop("_hour").write_parquet(
+                    folder / f"{date}T{hour:02d}.parquet", statistics=True
+                )
+        else:
+            frame.write_parquet(folder / f"{date}.parquet", statistics=True)
         written += frame.height
         if not quiet and sys.stderr.isatty():
             print(f"\r  {date}: {written:>12,} events", end="", file=sys.stderr)
@@ -175,6 +190,7 @@ def generate(
     seed: int = 7,
     as_of: dt.date = DEMO_AS_OF,
     quiet: bool = False,
+    hourly: bool = False,
 ) -> int:
     """Write the project under `out` (replacing its config and data); returns events written."""
     for stale in ("config", "data", "journey.db", "journey.db-wal", "journey.db-shm"):
@@ -189,7 +205,7 @@ def generate(
     accounts.write_parquet(out / "data" / "accounts.parquet")
     p = profiles(accounts, seed)
     last = (as_of - dt.date(1970, 1, 1)).days
-    return write_events(out, p, n_events, last - days, last, seed, quiet)
+    return write_events(out, p, n_events, last - days, last, seed, quiet, hourly)
 
 
 def main() -> None:
@@ -198,10 +214,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000_000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--hourly", action="store_true", help="A file per hour, not per day.")
     parser.add_argument("--out", type=Path, default=Path("/tmp/journey-bench"))
     args = parser.parse_args()
     began = time.perf_counter()
-    written = generate(args.out, args.accounts, args.events, days=args.days, seed=args.seed)
+    written = generate(
+        args.out, args.accounts, args.events, days=args.days, seed=args.seed, hourly=args.hourly
+    )
     print(
         f"{args.accounts:,} accounts, {written:,} events in {args.out} "
         f"({time.perf_counter() - began:.0f} s)"

@@ -13,8 +13,9 @@ row: (account_id, milestone, achieved_on, state). Data is generated once per siz
 `--scaling` runs three sizes (1/4, 1/2 and all of --accounts/--events) and prints how time
 and memory grow.
 
-`--incremental` measures the nightly case: the newest day's file is held back, a full run
-stores the day before, the file arrives, and `journey run` for the newest day continues
+`--incremental` measures the nightly case: the newest day's file is held back (its 24 with
+`--hourly`, which writes an events file per hour), a full run stores the day before, the file
+arrives, and `journey run` for the newest day continues
 incrementally from the stored state; it prints the incremental run's time against a full run
 of the same day (target: under 10%) and checks that both store identical results. It also
 measures a journey process that only starts — imports, loads the config, opens the store and
@@ -235,20 +236,24 @@ def same_results(journey_file: Path, peer_file: Path) -> tuple[bool, str]:
 DAYS = 180
 
 
-def ensure_data(data: Path, accounts: int, events: int, days: int = DAYS) -> Path:
+def ensure_data(
+    data: Path, accounts: int, events: int, days: int = DAYS, hourly: bool = False
+) -> Path:
     """The project for this size: data generated on first use, the config copied from the
     repo on every run (so that the figures are always those of the repo's config)."""
     from generate import generate, write_config
 
-    project = data / (f"a{accounts}-e{events}" + (f"-d{days}" if days != DAYS else ""))
+    name = f"a{accounts}-e{events}" + (f"-d{days}" if days != DAYS else "")
+    project = data / (name + ("-hourly" if hourly else ""))
     marker = project / ".generated"
     if not marker.exists():
+        files = "an events file per hour" if hourly else "an events file per day"
         print(
             f"generating {accounts:,} accounts / {events:,} events over {days} days "
-            f"in {project} ..."
+            f"({files}) in {project} ..."
         )
         project.mkdir(parents=True, exist_ok=True)
-        written = generate(project, accounts, events, days=days)
+        written = generate(project, accounts, events, days=days, hourly=hourly)
         marker.write_text(str(written))
     else:
         write_config(project)
@@ -330,27 +335,35 @@ class _Night:
     detail: str
 
 
+def _day_files(project: Path, day: dt.date) -> list[Path]:
+    """The generated events files of `day`: one, or one per hour with events (--hourly)."""
+    return sorted(project.glob(f"data/events/**/{day.isoformat()}*.parquet"))
+
+
 def _day_events(project: Path, day: dt.date) -> int:
-    """How many events the generated file of `day` holds (from its Parquet footer)."""
+    """How many events the generated files of `day` hold (from their Parquet footers)."""
     import polars as pl
 
-    (path,) = project.glob(f"data/events/**/{day.isoformat()}.parquet")
-    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    return int(pl.scan_parquet(_day_files(project, day)).select(pl.len()).collect().item())
 
 
 def _night(project: Path, as_of: dt.date, early_warning: bool) -> _Night:
-    """The nightly case once: as_of's file arrives after the run of the day before."""
-    newest = sorted(project.glob(f"data/events/**/{as_of.isoformat()}.parquet"))
-    if len(newest) != 1:
-        raise SystemExit(f"expected one events file for {as_of} in {project}/data/events")
-    held = project / f".held-{as_of.isoformat()}.parquet"
+    """The nightly case once: as_of's files arrive after the run of the day before."""
+    newest = _day_files(project, as_of)
+    if not newest:
+        raise SystemExit(f"no events file for {as_of} in {project}/data/events")
+    held = project / f".held-{as_of.isoformat()}"
+    held.mkdir(exist_ok=True)
     day_before = as_of - dt.timedelta(days=1)
     _fresh_store(project)
-    os.replace(newest[0], held)
+    for path in newest:
+        os.replace(path, held / path.name)
     try:
         before = _journey(project, day_before, "full", early_warning)
     finally:
-        os.replace(held, newest[0])
+        for path in newest:
+            os.replace(held / path.name, path)
+        held.rmdir()
     inc = _journey(project, as_of, "auto", early_warning)
     why = json.loads(inc.output)["why_full"]
     if why is not None:
@@ -482,7 +495,7 @@ def run_main(args: argparse.Namespace) -> int:
         else []
     ) + [(args.accounts, args.events)]
     if args.commands:
-        project = ensure_data(args.data, args.accounts, args.events, args.days[0])
+        project = ensure_data(args.data, args.accounts, args.events, args.days[0], args.hourly)
         print(
             f"\n{args.accounts:,} accounts, {args.events:,} events, commands on {AS_OF}'s results:"
         )
@@ -492,7 +505,7 @@ def run_main(args: argparse.Namespace) -> int:
         nights = []
         for days in args.days:
             events = args.events * days // args.days[0]  # the same events per day
-            project = ensure_data(args.data, args.accounts, events, days)
+            project = ensure_data(args.data, args.accounts, events, days, args.hourly)
             print(
                 f"\n{args.accounts:,} accounts, {events:,} events over {days} days, "
                 f"one new day ({AS_OF}):"
@@ -505,7 +518,7 @@ def run_main(args: argparse.Namespace) -> int:
         return 0 if all(n.identical for *_, n in nights) else 1
     results = []
     for accounts, events in sizes:
-        project = ensure_data(args.data, accounts, events, args.days[0])
+        project = ensure_data(args.data, accounts, events, args.days[0], args.hourly)
         print(f"\n{accounts:,} accounts, {events:,} events (as_of {AS_OF}):")
         result = compare(project, AS_OF, args.early_warning, args.repeat)
         report(result)
@@ -585,6 +598,12 @@ def main() -> None:
         "lengths (e.g. 180,360) measure the nightly case at each, with --events spread over "
         "the first and the same events per day in the others, and print how a night and a "
         "full run grow with the history.",
+    )
+    parser.add_argument(
+        "--hourly",
+        action="store_true",
+        help="Generate an events file per hour instead of per day (many small files: 4,344 "
+        "over 180 days); the nightly case then holds back the newest day's 24.",
     )
     parser.add_argument("--scaling", action="store_true", help="Run three sizes.")
     parser.add_argument(

@@ -69,6 +69,19 @@ def test_a_night_is_measured_against_the_length_of_the_history(tmp_path: Path) -
         assert len(list(generated.glob("data/events/**/*.parquet"))) == int(days) + 1
 
 
+def test_the_nightly_case_with_an_events_file_per_hour(tmp_path: Path) -> None:
+    out = bench(
+        "--accounts", "300", "--events", "30000", "--incremental", "--hourly", data=tmp_path
+    )
+    assert "results           identical to the full run (" in out
+    project = tmp_path / "a300-e30000-hourly"
+    files = list(project.glob("data/events/**/*.parquet"))
+    newest = list(project.glob("data/events/**/2026-06-30T*.parquet"))
+    assert len(newest) > 1 and len(files) > 181 * 2  # held back and back in place
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d\.parquet", f.name) for f in files)
+    assert not list(project.glob(".held-*"))
+
+
 def test_several_history_lengths_need_the_nightly_case(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(RUN), "--days", "30,60", "--data", str(tmp_path)],
