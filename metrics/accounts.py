@@ -9,7 +9,7 @@ from metrics.contracts import (
     Quarantine,
     examples,
     numeric,
-    parse_date,
+    parse_dates,
     require_columns,
 )
 from metrics.errors import InputError
@@ -31,12 +31,15 @@ def conform_accounts(
         raw = frame.with_row_index("__row").collect()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"source `{source}`: cannot read: {exc}", source=source) from exc
-    typed = raw.with_columns(
-        account_id=pl.col("account_id").cast(pl.String).str.strip_chars(),
-        name=pl.col("name").cast(pl.String),
-        csm_email=pl.col("csm_email").cast(pl.String).str.strip_chars(),
-        start_date=parse_date("start_date", schema["start_date"], source),
-        arr=numeric("arr", schema, source),
+    typed = (
+        parse_dates(raw.lazy(), "start_date", schema["start_date"], source)
+        .with_columns(
+            account_id=pl.col("account_id").cast(pl.String).str.strip_chars(),
+            name=pl.col("name").cast(pl.String),
+            csm_email=pl.col("csm_email").cast(pl.String).str.strip_chars(),
+            arr=numeric("arr", schema, source),
+        )
+        .collect()
     )
     problems: list[Quarantine] = []
 

@@ -8,7 +8,7 @@ silently dropped: each `Quarantine` says how many rows, why, and shows a few exa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -65,45 +65,72 @@ def as_text(name: str, schema: pl.Schema) -> pl.Expr:
     return pl.col(name).cast(pl.String) if name in schema else pl.lit(None, dtype=pl.String)
 
 
-def parse_date(name: str, dtype: pl.DataType, source: str) -> pl.Expr:
-    """A column as Date, whatever plausible type the source gave it; null where unparseable."""
+def parse_dates(frame: pl.LazyFrame, name: str, dtype: pl.DataType, source: str) -> pl.LazyFrame:
+    """`frame` with column `name` as Date, whatever plausible type the source gave it; null
+    where unparseable. Text is tried against DATE_FORMATS in order (`first_parsed`), then as
+    the date part of a timestamp."""
     col = pl.col(name)
     if dtype == pl.Date:
-        return col
+        return frame
     if isinstance(dtype, pl.Datetime):
-        return col.dt.date()
+        return frame.with_columns(col.dt.date())
     if dtype == pl.String:
-        text = col.str.strip_chars()
-        return pl.coalesce(
-            [text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS]
-            + [text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)]
-        )
+        parsers = [_to_date(fmt) for fmt in DATE_FORMATS]
+        parsers.append(lambda text: text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+        return first_parsed(frame.with_columns(col.str.strip_chars()), name, parsers)
     raise InputError(
         f"source `{source}`: column `{name}` must hold dates (YYYY-MM-DD), found {dtype}",
         source=source,
     )
 
 
-def parse_timestamp(name: str, dtype: pl.DataType, source: str) -> pl.Expr:
-    """A column as Datetime in UTC; naive timestamps are read as UTC; null where unparseable."""
+def parse_timestamps(
+    frame: pl.LazyFrame, name: str, dtype: pl.DataType, source: str
+) -> pl.LazyFrame:
+    """`frame` with column `name` as Datetime in UTC; naive timestamps are read as UTC; null
+    where unparseable. Text is tried against TIMESTAMP_FORMATS in order (`first_parsed`)."""
     col = pl.col(name)
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
-            return col.dt.replace_time_zone("UTC").dt.cast_time_unit("us")
-        return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+            return frame.with_columns(col.dt.replace_time_zone("UTC").dt.cast_time_unit("us"))
+        return frame.with_columns(col.dt.convert_time_zone("UTC").dt.cast_time_unit("us"))
     if dtype == pl.Date:
-        return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        return frame.with_columns(col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
     if dtype == pl.String:
         text = col.str.strip_chars().str.replace(r"Z$", "+00:00")
-        return pl.coalesce(
-            [
-                text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
-                for fmt in TIMESTAMP_FORMATS
-            ]
-        )
+        parsers = [_to_datetime(fmt) for fmt in TIMESTAMP_FORMATS]
+        return first_parsed(frame.with_columns(text), name, parsers)
     raise InputError(
         f"source `{source}`: column `{name}` must hold timestamps, found {dtype}", source=source
     )
+
+
+Parser = Callable[[pl.Expr], pl.Expr]
+
+#: The column `first_parsed` builds its result in (dropped before it returns).
+_PARSED = "__journey_parsed"
+
+
+def first_parsed(frame: pl.LazyFrame, name: str, parsers: Sequence[Parser]) -> pl.LazyFrame:
+    """`frame` with the text column `name` replaced by the first value `parsers` give for it,
+    in order (null where none does). Each parser sees only the rows the ones before it left
+    unparsed: a `coalesce` of them all runs every parser on every row (measured: 7.2 s
+    against 1.0 s for 20M ISO timestamps, 6.8 against 2.0 s for naive ones, the sixth
+    format tried)."""
+    text = pl.col(name)
+    frame = frame.with_columns(parsers[0](text).alias(_PARSED))
+    for parse in parsers[1:]:
+        left = pl.when(pl.col(_PARSED).is_null()).then(text)
+        frame = frame.with_columns(pl.coalesce(_PARSED, parse(left)).alias(_PARSED))
+    return frame.with_columns(pl.col(_PARSED).alias(name)).drop(_PARSED)
+
+
+def _to_date(fmt: str) -> Parser:
+    return lambda text: text.str.to_date(fmt, strict=False)
+
+
+def _to_datetime(fmt: str) -> Parser:
+    return lambda text: text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
 
 
 def numeric(name: str, schema: pl.Schema, source: str) -> pl.Expr:

@@ -15,8 +15,8 @@ from metrics.contracts import (
     EVENT_COLUMNS,
     as_text,
     numeric,
-    parse_date,
-    parse_timestamp,
+    parse_dates,
+    parse_timestamps,
     require_columns,
 )
 from metrics.sources import FILE
@@ -41,10 +41,9 @@ def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> p
     schema = frame.collect_schema()
     require_columns(schema, EVENT_COLUMNS, source)
     extra = [c for c in schema.names() if c not in ("account_id", "timestamp", "event", "user_id")]
-    timestamp = parse_timestamp("timestamp", schema["timestamp"], source)
-    typed = frame.select(
+    typed = parse_timestamps(frame, "timestamp", schema["timestamp"], source).select(
         pl.col("account_id").cast(pl.String),
-        timestamp.alias("timestamp"),
+        pl.col("timestamp"),
         pl.col("event").cast(pl.String),
         as_text("user_id", schema).alias("user_id"),
         numeric("value", schema, source).alias("value"),
@@ -80,9 +79,9 @@ def type_daily(frame: pl.LazyFrame, source: str = "daily") -> pl.LazyFrame:
     schema = frame.collect_schema()
     require_columns(schema, DAILY_COLUMNS, source)
     measures = [c for c in schema.names() if c not in DAILY_COLUMNS]
-    return frame.select(
+    return parse_dates(frame, "date", schema["date"], source).select(
         pl.col("account_id").cast(pl.String),
-        parse_date("date", schema["date"], source).alias("day"),
+        pl.col("date").alias("day"),
         *[
             numeric(c, schema, source).alias(c) if schema[c] != pl.String else pl.col(c)
             for c in measures
@@ -220,17 +219,22 @@ def rejected_rows(
     left out (`frame` then has the `__file` column of `metrics.sources.scan`).
     """
     schema = frame.collect_schema()
+    column = "timestamp" if kind == "events" else "date"
+    parse = parse_timestamps if kind == "events" else parse_dates
+    parsed = parse(
+        frame.with_columns(__id=pl.col("account_id").cast(pl.String), __parsed=pl.col(column)),
+        "__parsed",
+        schema[column],
+        source,
+    )
+    as_day = pl.col("__parsed")
     if kind == "events":
-        parsed = parse_timestamp("timestamp", schema["timestamp"], source)
-        as_day = event_day(pl.col("__parsed"), schema["timestamp"], timezone)
-    else:
-        parsed = parse_date("date", schema["date"], source)
-        as_day = pl.col("__parsed")
+        as_day = event_day(as_day, schema["timestamp"], timezone)
     if counted is not None:
         files, through = counted
         earlier = pl.col(FILE).is_in(files) & (as_day <= through)
     tagged = _known_flag(
-        frame.with_columns(__id=pl.col("account_id").cast(pl.String), __parsed=parsed),
+        parsed,
         known_accounts,
         "__id",
         in_order=True,  # the rows set aside are kept as they came
