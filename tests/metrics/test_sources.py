@@ -11,7 +11,7 @@ import pytest
 from metrics import usage
 from metrics.accounts import conform_accounts
 from metrics.errors import InputError
-from metrics.sources import SourceSpec, scan
+from metrics.sources import SourceSpec, check_utf8, scan
 from metrics.usage import conform_events
 
 
@@ -131,3 +131,36 @@ def test_usage_rows_find_their_account_whether_joined_on_id_hashes_or_on_ids(
         key=repr,
     )
     assert "__id_hash" not in tagged.columns
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 7, 64, 1 << 20])
+def test_utf8_text_passes_whatever_the_chunks_cut(tmp_path: Path, chunk_size: int) -> None:
+    path = tmp_path / "names.csv"
+    path.write_text("id,name\n" + "a,plain\n" * 9 + "b,Zoë Ærø 東京 🙂\n" + "c,x\n" * 3)
+    check_utf8(path, "accounts", chunk_size)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 4, 16, 1 << 20])
+@pytest.mark.parametrize(
+    ("bad", "shown"),
+    [(b"\xe9", b"\xe9,x\n"), (b"\xc3(", b"\xc3(,x"), (b"\xf0\x9f\x99", b"\xf0\x9f\x99,")],
+)
+def test_a_byte_that_is_not_utf8_is_named_with_its_line_and_offset(
+    tmp_path: Path, chunk_size: int, bad: bytes, shown: bytes
+) -> None:
+    path = tmp_path / "names.csv"
+    before = b"id,name\n" + "a,Zoë\n".encode() * 4 + b"b,"
+    path.write_bytes(before + bad + b",x\n" + b"c,ok\n" * 3)
+    with pytest.raises(InputError) as raised:
+        check_utf8(path, "accounts", chunk_size)
+    assert str(raised.value) == (
+        f"source `accounts`: names.csv is not UTF-8 text: byte(s) {shown!r} on line 6 "
+        f"(byte offset {len(before)}). Save or export the file as UTF-8 (in Excel: CSV UTF-8)."
+    )
+
+
+def test_a_character_cut_short_at_the_end_of_the_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    path.write_bytes(b"id,name\na,ok\nb,caf\xc3")
+    with pytest.raises(InputError, match=r"byte\(s\) b'\\xc3' on line 3 \(byte offset 18\)"):
+        check_utf8(path, "accounts", 4)
