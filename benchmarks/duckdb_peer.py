@@ -53,7 +53,7 @@ WITH accounts AS (
 ),
 events AS (
     SELECT e.account_id, CAST(e.timestamp AS DATE) AS day, e.event, e.user_id
-    FROM read_parquet($events) AS e
+    FROM {events} AS e
     JOIN accounts AS a USING (account_id)
     WHERE CAST(e.timestamp AS DATE) BETWEEN a.start_date AND $as_of
 ),
@@ -144,14 +144,23 @@ ORDER BY account_id, position
 """
 
 
+#: How the peer reads the events files: Parquet, or CSV with the columns typed as written.
+PARQUET = "read_parquet($events)"
+CSV = (
+    "read_csv($events, header = true, columns = {'account_id': 'VARCHAR', "
+    "'timestamp': 'TIMESTAMPTZ', 'event': 'VARCHAR', 'user_id': 'VARCHAR', 'value': 'DOUBLE'})"
+)
+
+
 def milestone_states(project: Path, as_of: dt.date, out: Path) -> int:
     """Compute the states and write them to `out` (Parquet); returns the number of rows."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    query = QUERY.replace("{milestones}", MILESTONES)
+    csv = any(project.glob("data/events/**/*.csv"))
+    query = QUERY.replace("{milestones}", MILESTONES).replace("{events}", CSV if csv else PARQUET)
     params = {
         "accounts": str(project / "data" / "accounts.parquet"),
-        "events": str(project / "data" / "events" / "**" / "*.parquet"),
+        "events": str(project / "data" / "events" / "**" / ("*.csv" if csv else "*.parquet")),
         "as_of": as_of,
     }
     con.execute(f"COPY ({query}) TO '{out}' (FORMAT parquet)", params)

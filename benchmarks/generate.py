@@ -8,6 +8,9 @@ writes a self-contained journey project:
     OUT/data/accounts.parquet            accounts, drawn like the demo's (journey.demo_data)
     OUT/data/events/month=YYYY-MM/YYYY-MM-DD.parquet   one file per day, hive-partitioned
 
+(`--hourly`: a file per hour, `YYYY-MM-DDTHH.parquet`; `--csv`: CSV files instead of Parquet,
+their timestamps as ISO text with an offset.)
+
 Accounts come from `journey.demo_data.generate_accounts`. Events are drawn one day at a time
 (vectorised numpy per day, so memory stays at one day's events) from a per-account profile that
 borrows the demo's ideas: a hidden archetype (healthy, slow, stalled), users who join over the
@@ -134,9 +137,10 @@ def write_events(
     seed: int,
     quiet: bool = False,
     hourly: bool = False,
+    fmt: str = "parquet",
 ) -> int:
-    """Write one Parquet file per day from `first` to `last` (epoch days), or with `hourly`
-    one per hour that has events (`YYYY-MM-DDTHH.parquet`); returns the count."""
+    """Write one file per day from `first` to `last` (epoch days), or with `hourly` one per
+    hour that has events (`YYYY-MM-DDTHH.<fmt>`), Parquet or CSV (`fmt`); returns the count."""
     expected = sum(float(_intensity(p, d).sum()) for d in range(first, last + 1))
     scale = n_events / expected if expected else 0.0
     written = 0
@@ -146,14 +150,18 @@ def write_events(
         date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
         folder = out / "data" / "events" / f"month={date:%Y-%m}"
         folder.mkdir(parents=True, exist_ok=True)
+        parts = {str(date): frame}
         if hourly:
             hours = frame.with_columns(pl.col("timestamp").dt.hour().alias("_hour"))
-            for (hour,), part in hours.partition_by("_hour", as_dict=True).items():
-                part.drop("_hour").write_parquet(
-                    folder / f"{date}T{hour:02d}.parquet", statistics=True
-                )
-        else:
-            frame.write_parquet(folder / f"{date}.parquet", statistics=True)
+            parts = {
+                f"{date}T{hour:02d}": part.drop("_hour")
+                for (hour,), part in hours.partition_by("_hour", as_dict=True).items()
+            }
+        for name, part in parts.items():
+            if fmt == "csv":
+                part.write_csv(folder / f"{name}.csv")
+            else:
+                part.write_parquet(folder / f"{name}.parquet", statistics=True)
         written += frame.height
         if not quiet and sys.stderr.isatty():
             print(f"\r  {date}: {written:>12,} events", end="", file=sys.stderr)
@@ -167,18 +175,20 @@ SETTINGS = """\
 timezone: UTC
 sources:
   accounts: {path: data/accounts.parquet}
-  events: {path: "data/events/**/*.parquet"}
+  events: {path: "data/events/**/*.FORMAT"}
 database: sqlite:///journey.db
 freshness: {warn_after_days: 1, error_after_days: 3}
 report: {top_n: 15, out_dir: reports/out}
 """
 
 
-def write_config(out: Path) -> None:
-    """`out/config/`: this repo's example config, with the benchmark's settings."""
+def write_config(out: Path, fmt: str = "parquet") -> None:
+    """`out/config/`: this repo's example config, with the benchmark's settings (events files
+    in `fmt`, parquet or csv)."""
     shutil.rmtree(out / "config", ignore_errors=True)
     shutil.copytree(REPO / "config", out / "config")
-    (out / "config" / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
+    settings = SETTINGS.replace("FORMAT", fmt)
+    (out / "config" / "settings.yaml").write_text(settings, encoding="utf-8")
 
 
 def generate(
@@ -191,6 +201,7 @@ def generate(
     as_of: dt.date = DEMO_AS_OF,
     quiet: bool = False,
     hourly: bool = False,
+    fmt: str = "parquet",
 ) -> int:
     """Write the project under `out` (replacing its config and data); returns events written."""
     for stale in ("config", "data", "journey.db", "journey.db-wal", "journey.db-shm"):
@@ -199,13 +210,13 @@ def generate(
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
-    write_config(out)
+    write_config(out, fmt)
     (out / "data").mkdir(parents=True)
     accounts = generate_accounts(n_accounts, seed=seed, as_of=as_of, days=days)
     accounts.write_parquet(out / "data" / "accounts.parquet")
     p = profiles(accounts, seed)
     last = (as_of - dt.date(1970, 1, 1)).days
-    return write_events(out, p, n_events, last - days, last, seed, quiet, hourly)
+    return write_events(out, p, n_events, last - days, last, seed, quiet, hourly, fmt)
 
 
 def main() -> None:
@@ -215,11 +226,18 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--hourly", action="store_true", help="A file per hour, not per day.")
+    parser.add_argument("--csv", action="store_true", help="CSV files instead of Parquet.")
     parser.add_argument("--out", type=Path, default=Path("/tmp/journey-bench"))
     args = parser.parse_args()
     began = time.perf_counter()
     written = generate(
-        args.out, args.accounts, args.events, days=args.days, seed=args.seed, hourly=args.hourly
+        args.out,
+        args.accounts,
+        args.events,
+        days=args.days,
+        seed=args.seed,
+        hourly=args.hourly,
+        fmt="csv" if args.csv else "parquet",
     )
     print(
         f"{args.accounts:,} accounts, {written:,} events in {args.out} "

@@ -237,26 +237,31 @@ DAYS = 180
 
 
 def ensure_data(
-    data: Path, accounts: int, events: int, days: int = DAYS, hourly: bool = False
+    data: Path,
+    accounts: int,
+    events: int,
+    days: int = DAYS,
+    hourly: bool = False,
+    fmt: str = "parquet",
 ) -> Path:
     """The project for this size: data generated on first use, the config copied from the
     repo on every run (so that the figures are always those of the repo's config)."""
     from generate import generate, write_config
 
     name = f"a{accounts}-e{events}" + (f"-d{days}" if days != DAYS else "")
-    project = data / (name + ("-hourly" if hourly else ""))
+    project = data / (name + ("-hourly" if hourly else "") + ("-csv" if fmt == "csv" else ""))
     marker = project / ".generated"
     if not marker.exists():
-        files = "an events file per hour" if hourly else "an events file per day"
+        files = f"{fmt} events files, one per {'hour' if hourly else 'day'}"
         print(
             f"generating {accounts:,} accounts / {events:,} events over {days} days "
             f"({files}) in {project} ..."
         )
         project.mkdir(parents=True, exist_ok=True)
-        written = generate(project, accounts, events, days=days, hourly=hourly)
+        written = generate(project, accounts, events, days=days, hourly=hourly, fmt=fmt)
         marker.write_text(str(written))
     else:
-        write_config(project)
+        write_config(project, fmt)
     return project
 
 
@@ -337,14 +342,17 @@ class _Night:
 
 def _day_files(project: Path, day: dt.date) -> list[Path]:
     """The generated events files of `day`: one, or one per hour with events (--hourly)."""
-    return sorted(project.glob(f"data/events/**/{day.isoformat()}*.parquet"))
+    found = project.glob(f"data/events/**/{day.isoformat()}*")
+    return sorted(p for p in found if p.suffix in (".parquet", ".csv"))
 
 
 def _day_events(project: Path, day: dt.date) -> int:
-    """How many events the generated files of `day` hold (from their Parquet footers)."""
+    """How many events the generated files of `day` hold."""
     import polars as pl
 
-    return int(pl.scan_parquet(_day_files(project, day)).select(pl.len()).collect().item())
+    files = _day_files(project, day)
+    scan = pl.scan_csv if files[0].suffix == ".csv" else pl.scan_parquet
+    return int(scan(files).select(pl.len()).collect().item())
 
 
 def _night(project: Path, as_of: dt.date, early_warning: bool) -> _Night:
@@ -495,7 +503,9 @@ def run_main(args: argparse.Namespace) -> int:
         else []
     ) + [(args.accounts, args.events)]
     if args.commands:
-        project = ensure_data(args.data, args.accounts, args.events, args.days[0], args.hourly)
+        project = ensure_data(
+            args.data, args.accounts, args.events, args.days[0], args.hourly, args.format
+        )
         print(
             f"\n{args.accounts:,} accounts, {args.events:,} events, commands on {AS_OF}'s results:"
         )
@@ -505,7 +515,7 @@ def run_main(args: argparse.Namespace) -> int:
         nights = []
         for days in args.days:
             events = args.events * days // args.days[0]  # the same events per day
-            project = ensure_data(args.data, args.accounts, events, days, args.hourly)
+            project = ensure_data(args.data, args.accounts, events, days, args.hourly, args.format)
             print(
                 f"\n{args.accounts:,} accounts, {events:,} events over {days} days, "
                 f"one new day ({AS_OF}):"
@@ -518,7 +528,7 @@ def run_main(args: argparse.Namespace) -> int:
         return 0 if all(n.identical for *_, n in nights) else 1
     results = []
     for accounts, events in sizes:
-        project = ensure_data(args.data, accounts, events, args.days[0], args.hourly)
+        project = ensure_data(args.data, accounts, events, args.days[0], args.hourly, args.format)
         print(f"\n{accounts:,} accounts, {events:,} events (as_of {AS_OF}):")
         result = compare(project, AS_OF, args.early_warning, args.repeat)
         report(result)
@@ -604,6 +614,13 @@ def main() -> None:
         action="store_true",
         help="Generate an events file per hour instead of per day (many small files: 4,344 "
         "over 180 days); the nightly case then holds back the newest day's 24.",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="The events files' format (default parquet); csv writes ISO text timestamps with "
+        "an offset, and the peer reads the same CSV files.",
     )
     parser.add_argument("--scaling", action="store_true", help="Run three sizes.")
     parser.add_argument(

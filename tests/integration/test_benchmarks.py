@@ -82,6 +82,20 @@ def test_the_nightly_case_with_an_events_file_per_hour(tmp_path: Path) -> None:
     assert not list(project.glob(".held-*"))
 
 
+def test_csv_events_files_are_compared_with_the_peer_reading_them_too(tmp_path: Path) -> None:
+    out = bench("--accounts", "300", "--events", "30000", "--format", "csv", data=tmp_path)
+    assert "results           identical (" in out  # journey and the peer, both from CSV
+    out = bench(
+        "--accounts", "300", "--events", "30000", "--format", "csv", "--incremental",
+        data=tmp_path,
+    )  # fmt: skip
+    assert "results           identical to the full run (" in out
+    project = tmp_path / "a300-e30000-csv"
+    assert len(list(project.glob("data/events/**/*.csv"))) == 181
+    assert not list(project.glob("data/events/**/*.parquet"))
+    assert '"data/events/**/*.csv"' in (project / "config" / "settings.yaml").read_text()
+
+
 def test_several_history_lengths_need_the_nightly_case(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(RUN), "--days", "30,60", "--data", str(tmp_path)],
