@@ -19,10 +19,13 @@ ACCOUNT_COLUMNS = ("account_id", "name", "start_date", "csm_email")
 EVENT_COLUMNS = ("account_id", "timestamp", "event")
 DAILY_COLUMNS = ("account_id", "date")
 
-#: Timestamp formats tried, in order, for text timestamps; text without an offset is UTC.
+#: Timestamp formats tried, in order, for text timestamps (surrounding spaces ignored); text
+#: without an offset is UTC. An offset may be `Z`, `+02`, `+0200` or `+02:00` (`%#z`): ISO
+#: 8601, and PostgreSQL's text (`2026-06-30 10:00:00+00`); BigQuery writes ` UTC`.
 TIMESTAMP_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%.f%z",
-    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%.f UTC",
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S",
@@ -77,7 +80,7 @@ def parse_dates(frame: pl.LazyFrame, name: str, dtype: pl.DataType, source: str)
     if dtype == pl.String:
         parsers = [_to_date(fmt) for fmt in DATE_FORMATS]
         parsers.append(lambda text: text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
-        return first_parsed(frame.with_columns(col.str.strip_chars()), name, parsers)
+        return first_parsed(frame, name, [*parsers, _stripped(parsers)])
     raise InputError(
         f"source `{source}`: column `{name}` must hold dates (YYYY-MM-DD), found {dtype}",
         source=source,
@@ -97,9 +100,8 @@ def parse_timestamps(
     if dtype == pl.Date:
         return frame.with_columns(col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
     if dtype == pl.String:
-        text = col.str.strip_chars().str.replace(r"Z$", "+00:00")
         parsers = [_to_datetime(fmt) for fmt in TIMESTAMP_FORMATS]
-        return first_parsed(frame.with_columns(text), name, parsers)
+        return first_parsed(frame, name, [*parsers, _stripped(parsers)])
     raise InputError(
         f"source `{source}`: column `{name}` must hold timestamps, found {dtype}", source=source
     )
@@ -123,6 +125,12 @@ def first_parsed(frame: pl.LazyFrame, name: str, parsers: Sequence[Parser]) -> p
         left = pl.when(pl.col(_PARSED).is_null()).then(text)
         frame = frame.with_columns(pl.coalesce(_PARSED, parse(left)).alias(_PARSED))
     return frame.with_columns(pl.col(_PARSED).alias(name)).drop(_PARSED)
+
+
+def _stripped(parsers: Sequence[Parser]) -> Parser:
+    """The `parsers` (as one) on the text without its surrounding spaces: the last resort, so
+    that the rows written without them, nearly all, are not copied to strip nothing."""
+    return lambda text: pl.coalesce([parse(text.str.strip_chars()) for parse in parsers])
 
 
 def _to_date(fmt: str) -> Parser:
