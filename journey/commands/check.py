@@ -3,39 +3,75 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import polars as pl
 import typer
 
 from journey.cli_app import DEFAULT_CONFIG, ConfigDir, command
-from journey.config.data_checks import EVENT_COLUMN, Schema, data_problems
+from journey.config.data_checks import EVENT_COLUMN, NotNumbers, Schema, data_problems
 from journey.config.errors import ConfigProblem, sort_key
 from journey.config.loader import Config, validate_config
 from journey.errors import ExitCode, UsageError
 from metrics.accounts import conform_accounts
+from metrics.definitions import SumMetric
 from metrics.sources import scan
 from metrics.usage import conform_daily, conform_events
 
 
-def source_schemas(config: Config) -> tuple[dict[str, Schema], set[str] | None]:
-    """Column types of each configured source, and the event names that occur (I/O)."""
+@dataclass(frozen=True)
+class SourceFacts:
+    """What `journey check --with-data` reads of the sources."""
+
+    schemas: dict[str, Schema]  # source -> column types, as a run types them
+    event_names: set[str] | None  # the event names that occur (None: no events source)
+    not_numbers: NotNumbers  # source -> summed text column -> a few values that are no number
+
+
+def source_facts(config: Config) -> SourceFacts:
+    """Column types of each configured source, the event names that occur, and text that is
+    not a number in columns the metrics sum (I/O: reads the sources)."""
     sources = config.settings.sources
     accounts_raw = scan(sources.accounts, config.root, "accounts")
     schemas: dict[str, Schema] = {"accounts": dict(accounts_raw.collect_schema().items())}
     accounts, _ = conform_accounts(accounts_raw)
     known = accounts.lazy().select("account_id")
     event_names: set[str] | None = None
+    not_numbers: NotNumbers = {}
     if sources.events is not None:
         raw = scan(sources.events, config.root, "events")
         events, _ = conform_events(raw, known, config.settings.timezone)
         schemas["events"] = dict(events.collect_schema().items())
         names = raw.select(pl.col(EVENT_COLUMN).cast(pl.String).unique()).collect()
         event_names = {str(n) for n in names[EVENT_COLUMN].to_list() if n is not None}
+        not_numbers["events"] = _not_numbers(raw, summed_columns(config, "events"))
     if sources.daily is not None:
-        daily, _ = conform_daily(scan(sources.daily, config.root, "daily"), known)
+        raw = scan(sources.daily, config.root, "daily")
+        daily, _ = conform_daily(raw, known)
         schemas["daily"] = dict(daily.collect_schema().items())
-    return schemas, event_names
+        not_numbers["daily"] = _not_numbers(raw, summed_columns(config, "daily"))
+    return SourceFacts(schemas, event_names, not_numbers)
+
+
+def summed_columns(config: Config, source: str) -> set[str]:
+    """The columns of `source` that metrics sum."""
+    metrics = config.metrics.values()
+    return {m.sum for m in metrics if isinstance(m, SumMetric) and m.source == source}
+
+
+def _not_numbers(raw: pl.LazyFrame, columns: set[str], limit: int = 3) -> dict[str, list[str]]:
+    """For each of `columns` the source holds as text, up to `limit` of its values that are
+    not numbers (a run reads them as empty)."""
+    schema = raw.collect_schema()
+    found: dict[str, list[str]] = {}
+    for column in sorted(c for c in columns if schema.get(c) == pl.String):
+        text = pl.col(column).str.strip_chars()
+        bad = (text != "") & text.cast(pl.Float64, strict=False).is_null()
+        values = raw.select(text).filter(bad).unique(maintain_order=True).head(limit).collect()
+        if values.height:
+            found[column] = [str(v) for v in values[column].to_list()]
+    return found
 
 
 def summary(config: Config | None) -> dict[str, int]:
@@ -95,7 +131,8 @@ def check(
         typer.Option(
             "--with-data",
             help="Also read the sources: every field a rule uses must exist with a fitting "
-            "type, and every event a metric filters on should occur.",
+            "type, every event a metric filters on should occur, and a column a metric sums "
+            "should hold numbers.",
         ),
     ] = False,
 ) -> None:
@@ -108,8 +145,10 @@ def check(
     report = validate_config(config_dir)
     problems = list(report.problems)
     if with_data and report.config is not None:
-        schemas, event_names = source_schemas(report.config)
-        problems += data_problems(report.models, schemas, event_names)
+        facts = source_facts(report.config)
+        problems += data_problems(
+            report.models, facts.schemas, facts.event_names, facts.not_numbers
+        )
         problems.sort(key=sort_key)
     errors = any(p.severity == "error" for p in problems)
     failed = errors or (strict and bool(problems))

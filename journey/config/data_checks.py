@@ -22,6 +22,8 @@ from metrics.definitions import SumMetric, value_column
 from segments.conditions import Comparison, type_problems
 
 Schema = dict[str, pl.DataType]
+#: source -> a column it holds as text that a metric sums -> a few values that are no number.
+NotNumbers = dict[str, dict[str, list[str]]]
 
 #: The column of the events source that holds the event name.
 EVENT_COLUMN = "event"
@@ -37,8 +39,10 @@ def data_problems(
     models: ConfigModels,
     schemas: dict[str, Schema],
     event_names: Collection[str] | None = None,
+    not_numbers: NotNumbers | None = None,
 ) -> list[ConfigProblem]:
-    """Problems of the rules against the sources' columns (`schemas` maps source -> columns)."""
+    """Problems of the rules against the sources' columns (`schemas` maps source -> columns)
+    and, with `not_numbers`, against text in columns metrics sum."""
     problems: list[ConfigProblem] = []
     for rel, loc, condition, kind in conditions(models):
         if kind == "metric":
@@ -58,7 +62,12 @@ def data_problems(
     doc = models.docs.get("metrics.yaml")
     for name, metric in models.metrics.items():
         column, schema = value_column(metric), schemas.get(metric.source)
-        if doc is None or column is None or schema is None or column in schema:
+        if doc is None or column is None or schema is None:
+            continue
+        if column in schema:
+            examples = (not_numbers or {}).get(metric.source, {}).get(column)
+            if isinstance(metric, SumMetric) and examples:
+                problems.append(_not_a_number(doc, name, metric.source, column, examples))
             continue
         key = "sum" if isinstance(metric, SumMetric) else "distinct"
         problems.append(
@@ -71,6 +80,24 @@ def data_problems(
             )
         )
     return problems
+
+
+def _not_a_number(
+    doc: YamlDocument, metric: str, source: str, column: str, examples: list[str]
+) -> ConfigProblem:
+    """A metric sums a text column with values that are no number: a run reads them as empty,
+    so the sum comes out too low without a word."""
+    shown = ", ".join(repr(v) for v in examples)
+    return doc.problem(
+        ("metrics", metric, "sum"),
+        f"the {source} source's `{column}` holds text that is not a number ({shown}): a run "
+        "reads such a value as empty, so this sum comes out too low",
+        code="not-a-number",
+        hint=f"export numbers with a `.` decimal point and no thousands separator, or set "
+        f"`schema: {{{column}: float}}` on the source so that such a value stops the run",
+        severity="warning",
+        at_value=True,
+    )
 
 
 def _type_problem(

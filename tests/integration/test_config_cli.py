@@ -159,6 +159,51 @@ def test_check_with_data_finds_missing_fields_types_and_events(
     }
 
 
+def test_check_with_data_warns_of_summed_text_that_is_not_a_number(
+    make_project: ProjectFactory,
+) -> None:
+    events = (
+        'a,2026-01-05T10:00:00Z,login,u1,"3,5"\n'  # a decimal comma: read as empty
+        "a,2026-01-05T11:00:00Z,login,u1,4\n"
+        "a,2026-01-06T10:00:00Z,login,u1, \n"  # empty: nothing to say
+        'a,2026-01-07T10:00:00Z,login,u1,"1.234,5"\n'
+        'b,2026-01-07T10:00:00Z,login,u2,"3,5"\n'
+        "b,2026-01-08T10:00:00Z,login,u2,n/a\n"
+        "b,2026-01-09T10:00:00Z,login,u2,7\n"
+    )
+    metrics = """\
+        metrics:
+          logins:    {count: events}
+          logins_3d: {count: events, window_days: 3}
+          users:     {distinct: user_id}
+          users_3d:  {distinct: user_id, window_days: 3}
+          minutes:   {sum: value}
+        """
+    project = make_project(
+        milestones=ALL_METRICS, accounts=TWO_ACCOUNTS, events=events, metrics=metrics
+    )
+    code, out, _ = project.cli("check", "--with-data", "--format", "json")
+    assert code == 0, out  # a warning
+    (problem,) = json.loads(out)["problems"]
+    assert (problem["file"], problem["line"], problem["severity"], problem["code"]) == (
+        "config/metrics.yaml",
+        6,
+        "warning",
+        "not-a-number",
+    )
+    assert problem["message"] == (
+        "the events source's `value` holds text that is not a number ('3,5', '1.234,5', "
+        "'n/a'): a run reads such a value as empty, so this sum comes out too low"
+    )
+    assert "`schema: {value: float}`" in problem["hint"]
+    assert project.cli("check", "--with-data", "--strict")[0] == 3
+    numbers = make_project(
+        milestones=ALL_METRICS, accounts=TWO_ACCOUNTS, events=EVENTS, metrics=metrics
+    )
+    code, out, _ = numbers.cli("check", "--with-data", "--strict")
+    assert code == 0, out  # numbers, and an empty value: nothing to say
+
+
 # --- journey schema --------------------------------------------------------------------------
 
 
