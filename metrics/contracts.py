@@ -117,8 +117,8 @@ def first_parsed(frame: pl.LazyFrame, name: str, parsers: Sequence[Parser]) -> p
     """`frame` with the text column `name` replaced by the first value `parsers` give for it,
     in order (null where none does). Each parser sees only the rows the ones before it left
     unparsed: a `coalesce` of them all runs every parser on every row (measured: 7.2 s
-    against 1.0 s for 20M ISO timestamps, 6.8 against 2.0 s for naive ones, the sixth
-    format tried)."""
+    against 1.0 s for 20M ISO timestamps, 6.8 against 2.0 s for naive ones with a space,
+    six formats down the list)."""
     text = pl.col(name)
     frame = frame.with_columns(parsers[0](text).alias(_PARSED))
     for parse in parsers[1:]:
