@@ -3,12 +3,12 @@
     python benchmarks/run.py --accounts 50000 --events 50000000
     python benchmarks/run.py --accounts 10000 --events 10000000 --scaling
 
-Each contender runs in its own subprocess, so wall time and peak RSS (from `os.wait4`) are its
-own. journey runs what `journey run` runs (`journey.nightly.run_nightly`: read, evaluate,
-store into a fresh SQLite file); the peer runs `benchmarks/duckdb_peer.py`. Afterwards the
-stored results are exported (as `journey export` does) and compared with the peer's, row by
-row: (account_id, milestone, achieved_on, state). Data is generated once per size under
---data and reused.
+Each contender runs in its own subprocess, so wall time (and CPU time, from `os.wait4`) and
+peak RSS (the worker's own VmHWM, `record_peak`) are its own. journey runs what `journey run`
+runs (`journey.nightly.run_nightly`: read, evaluate, store into a fresh SQLite file); the
+peer runs `benchmarks/duckdb_peer.py`. Afterwards the stored results are exported (as
+`journey export` does) and compared with the peer's, row by row: (account_id, milestone,
+achieved_on, state). Data is generated once per size under --data and reused.
 
 `--scaling` runs three sizes (1/4, 1/2 and all of --accounts/--events) and prints how time
 and memory grow.
