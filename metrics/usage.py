@@ -36,6 +36,11 @@ def conform_events(
     return split_events(type_events(frame, timezone, source), known_accounts, source)
 
 
+#: The events' number column: text in it that is not a number is read as empty (`numeric`).
+#: Any other column a metric sums must hold numbers, or the run stops.
+EVENT_VALUE = "value"
+
+
 def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> pl.LazyFrame:
     """The events typed, with `day` (null where the timestamp is missing or unparseable)."""
     schema = frame.collect_schema()
@@ -46,8 +51,8 @@ def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> p
         pl.col("timestamp"),
         pl.col("event").cast(pl.String),
         as_text("user_id", schema).alias("user_id"),
-        numeric("value", schema, source).alias("value"),
-        *[pl.col(c) for c in extra if c != "value"],
+        numeric(EVENT_VALUE, schema, source).alias(EVENT_VALUE),
+        *[pl.col(c) for c in extra if c != EVENT_VALUE],
     )
     return typed.with_columns(day=event_day(pl.col("timestamp"), schema["timestamp"], timezone))
 

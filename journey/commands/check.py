@@ -15,9 +15,10 @@ from journey.config.errors import ConfigProblem, sort_key
 from journey.config.loader import Config, validate_config
 from journey.errors import ExitCode, UsageError
 from metrics.accounts import conform_accounts
+from metrics.contracts import numeric
 from metrics.definitions import SumMetric
 from metrics.sources import scan
-from metrics.usage import conform_daily, conform_events
+from metrics.usage import EVENT_VALUE, conform_daily, conform_events
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ class SourceFacts:
 
 
 def source_facts(config: Config) -> SourceFacts:
-    """Column types of each configured source, the event names that occur, and text that is
-    not a number in columns the metrics sum (I/O: reads the sources)."""
+    """Column types of each configured source, the event names that occur, and text in the
+    events' `value` that is not a number when a metric sums it (I/O: reads the sources)."""
     sources = config.settings.sources
     accounts_raw = scan(sources.accounts, config.root, "accounts")
     schemas: dict[str, Schema] = {"accounts": dict(accounts_raw.collect_schema().items())}
@@ -45,33 +46,28 @@ def source_facts(config: Config) -> SourceFacts:
         schemas["events"] = dict(events.collect_schema().items())
         names = raw.select(pl.col(EVENT_COLUMN).cast(pl.String).unique()).collect()
         event_names = {str(n) for n in names[EVENT_COLUMN].to_list() if n is not None}
-        not_numbers["events"] = _not_numbers(raw, summed_columns(config, "events"))
+        summed = any(
+            isinstance(m, SumMetric) and m.source == "events" and m.sum == EVENT_VALUE
+            for m in config.metrics.values()
+        )
+        if summed and (values := _not_numbers(raw, EVENT_VALUE)):
+            not_numbers["events"] = {EVENT_VALUE: values}
     if sources.daily is not None:
-        raw = scan(sources.daily, config.root, "daily")
-        daily, _ = conform_daily(raw, known)
+        daily, _ = conform_daily(scan(sources.daily, config.root, "daily"), known)
         schemas["daily"] = dict(daily.collect_schema().items())
-        not_numbers["daily"] = _not_numbers(raw, summed_columns(config, "daily"))
     return SourceFacts(schemas, event_names, not_numbers)
 
 
-def summed_columns(config: Config, source: str) -> set[str]:
-    """The columns of `source` that metrics sum."""
-    metrics = config.metrics.values()
-    return {m.sum for m in metrics if isinstance(m, SumMetric) and m.source == source}
-
-
-def _not_numbers(raw: pl.LazyFrame, columns: set[str], limit: int = 3) -> dict[str, list[str]]:
-    """For each of `columns` the source holds as text, up to `limit` of its values that are
-    not numbers (a run reads them as empty)."""
+def _not_numbers(raw: pl.LazyFrame, column: str, limit: int = 3) -> list[str]:
+    """Up to `limit` values of the text `column` that a run reads as empty, not being numbers
+    (`metrics.contracts.numeric`); none when the source holds numbers there."""
     schema = raw.collect_schema()
-    found: dict[str, list[str]] = {}
-    for column in sorted(c for c in columns if schema.get(c) == pl.String):
-        text = pl.col(column).str.strip_chars()
-        bad = (text != "") & text.cast(pl.Float64, strict=False).is_null()
-        values = raw.select(text).filter(bad).unique(maintain_order=True).head(limit).collect()
-        if values.height:
-            found[column] = [str(v) for v in values[column].to_list()]
-    return found
+    if schema.get(column) != pl.String:
+        return []
+    text = pl.col(column).str.strip_chars()
+    bad = (text != "") & numeric(column, schema, "events").is_null()
+    values = raw.filter(bad).select(text).unique(maintain_order=True).head(limit).collect()
+    return [str(v) for v in values[column].to_list()]
 
 
 def summary(config: Config | None) -> dict[str, int]:
@@ -131,8 +127,8 @@ def check(
         typer.Option(
             "--with-data",
             help="Also read the sources: every field a rule uses must exist with a fitting "
-            "type, every event a metric filters on should occur, and a column a metric sums "
-            "should hold numbers.",
+            "type, every event a metric filters on should occur, and the events' value a "
+            "metric sums should hold numbers.",
         ),
     ] = False,
 ) -> None:
