@@ -130,7 +130,12 @@ def first_parsed(frame: pl.LazyFrame, name: str, parsers: Sequence[Parser]) -> p
 def _stripped(parsers: Sequence[Parser]) -> Parser:
     """The `parsers` (as one) on the text without its surrounding spaces: the last resort, so
     that the rows written without them, nearly all, are not copied to strip nothing."""
-    return lambda text: pl.coalesce([parse(text.str.strip_chars()) for parse in parsers])
+
+    def parse(text: pl.Expr) -> pl.Expr:
+        stripped = text.str.strip_chars()
+        return pl.coalesce([parser(stripped) for parser in parsers])
+
+    return parse
 
 
 def _to_date(fmt: str) -> Parser:
