@@ -48,6 +48,7 @@ from metrics.compute import (
     grid_values,
     last_activity,
     placed_accounts,
+    read_by_sums,
     with_last_active,
 )
 from metrics.contracts import Quarantine
@@ -55,6 +56,9 @@ from metrics.definitions import Metric, value_column
 from metrics.errors import InputError, first_line
 from metrics.sources import resolve_files, scan
 from metrics.usage import (
+    EVENT_VALUE,
+    NOT_A_NUMBER,
+    NOT_A_NUMBER_TEXT,
     QUARANTINE_SCHEMA,
     REASON,
     conform_daily,
@@ -258,7 +262,10 @@ def evaluate(
     # Every row read, compact (cached): the one pass over the usage data. The rows on the days
     # of the grid feed the metrics; all of them, the quarantine counts and the newest day.
     compacted = compact_sources(
-        {name: grid_rows(read.tagged) for name, read in reads.items()}, metrics, (DAY, REASON)
+        {name: grid_rows(read.tagged) for name, read in reads.items()},
+        metrics,
+        (DAY, REASON),
+        {name: _counted_flags(name, read, metrics) for name, read in reads.items()},
     )
     batches, limit = [started], 0
     if prior is None:  # a full run: in batches when its grid or its usage is large
@@ -284,8 +291,9 @@ def evaluate(
         if prior.newest_usage_day is not None:
             newest_day = max(d for d in (newest_day, prior.newest_usage_day) if d is not None)
     quarantine += [
-        Quarantine(row["source"], row["reason"], row["rows"])
+        Quarantine(row["source"], row["reason"], row["rows"], kept=row["kept"])
         for row in bad_df.iter_rows(named=True)
+        if row["rows"]
     ]
     state = CarriedState(
         as_of=as_of,
@@ -351,7 +359,7 @@ def _collect_at_once(
         return pl.collect_all(
             [
                 *results,
-                *_overview(compacted, as_of),
+                *_overview(compacted, as_of, metrics),
                 *carry,
                 *[read.checks for read in reads.values()],
                 *[_file_days(read) for read in reads.values()],
@@ -430,7 +438,7 @@ def _collect_in_batches(
         ) as spilled:
             first = pl.collect_all(
                 [
-                    *_overview({n: spilled.rows(n) for n in names_read}, as_of),
+                    *_overview({n: spilled.rows(n) for n in names_read}, as_of, metrics),
                     *[reads[n].checks for n in names_read],
                     *[_file_days(reads[n]) for n in names_read],
                 ],
@@ -460,14 +468,44 @@ def _collect_in_batches(
     return [*joined[:2], *first[:2], *joined[2:], *first[2:]]
 
 
-def _overview(compacted: dict[str, pl.LazyFrame], as_of: dt.date) -> list[pl.LazyFrame]:
-    """[the quarantine counts (QUARANTINE_SCHEMA), the newest kept day (`day`, null without
-    usage sources)] of every source's compact rows, read or set aside."""
+def _counted_flags(name: str, read: UsageRead, metrics: dict[str, Metric]) -> tuple[str, ...]:
+    """The flags of a source's rows that a run counts besides why rows are set aside:
+    `NOT_A_NUMBER`, where the events' `value` is text and a metric sums it."""
+    sums = read_by_sums(_of_source(metrics, name), EVENT_VALUE)
+    flagged = sums is not None and NOT_A_NUMBER in read.tagged.collect_schema()
+    return (NOT_A_NUMBER,) if flagged else ()
+
+
+def _of_source(metrics: dict[str, Metric], source: str) -> dict[str, Metric]:
+    return {n: m for n, m in metrics.items() if m.source == source}
+
+
+def _overview(
+    compacted: dict[str, pl.LazyFrame], as_of: dt.date, metrics: dict[str, Metric]
+) -> list[pl.LazyFrame]:
+    """[the quarantine counts (QUARANTINE_SCHEMA, and `kept`: true for rows read with a value
+    as empty), the newest kept day (`day`, null without usage sources)] of every source's
+    compact rows, read or set aside."""
     kept = pl.col(REASON).is_null() & (pl.col(DAY) <= as_of)
-    counts = [reason_counts(rows, name, name) for name, rows in compacted.items()]
+    counts = [
+        reason_counts(rows, name, name).with_columns(kept=pl.lit(False))
+        for name, rows in compacted.items()
+    ]
+    for name, rows in compacted.items():
+        sums = read_by_sums(_of_source(metrics, name), EVENT_VALUE)
+        if sums is not None and NOT_A_NUMBER in rows.collect_schema():
+            not_numbers = rows.filter(kept & sums & pl.col(NOT_A_NUMBER))
+            counts.append(
+                not_numbers.select(
+                    source=pl.lit(name),
+                    reason=pl.lit(NOT_A_NUMBER_TEXT),
+                    rows=pl.len().cast(pl.UInt32),
+                    kept=pl.lit(True),
+                )
+            )
     newest = [rows.filter(kept).select(pl.col(DAY).max()) for rows in compacted.values()]
     return [
-        pl.concat(counts or [pl.LazyFrame(schema=QUARANTINE_SCHEMA)]),
+        pl.concat(counts or [pl.LazyFrame(schema={**QUARANTINE_SCHEMA, "kept": pl.Boolean})]),
         pl.concat(newest or [pl.LazyFrame({DAY: [None]}, schema={DAY: pl.Date})]).select(
             pl.col(DAY).max()
         ),

@@ -33,14 +33,8 @@ def quarantine_folder(config: Config, evaluation: Evaluation) -> Path:
 
 
 def quarantined_sources(evaluation: Evaluation) -> list[str]:
-    """The sources with rows set aside (an accounts row with a bad `arr` is kept, not set aside)."""
-    return sorted(
-        {
-            q.source
-            for q in evaluation.quarantine
-            if q.rows and (q.source != "accounts" or q.rejected is not None)
-        }
-    )
+    """The sources with rows set aside (not those only `kept` with a value read as empty)."""
+    return sorted({q.source for q in evaluation.quarantine if q.rows and not q.kept})
 
 
 def rejected_frames(config: Config, evaluation: Evaluation) -> dict[str, pl.DataFrame]:

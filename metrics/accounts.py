@@ -97,9 +97,10 @@ def conform_accounts(
             problems.append(
                 Quarantine(
                     source,
-                    "arr is not a number (read as empty; the account is kept)",
+                    "arr is not a number (read as empty)",
                     bad_arr.height,
                     examples(bad_arr, "account_id"),
+                    kept=True,
                 )
             )
     return typed.sort("__row").drop("__row"), problems

@@ -125,6 +125,18 @@ def _where(name: str) -> str:
     return f"__where.{name}"
 
 
+def read_by_sums(metrics: dict[str, Metric], column: str) -> pl.Expr | None:
+    """On compact rows (`compact_usage` for `metrics`): whether a metric that sums `column`
+    reads the row's value — a row on a day of its account's grid that matches the metric's
+    `where`. None when no metric of `metrics` sums `column`."""
+    sums = [n for n, m in metrics.items() if isinstance(m, SumMetric) and m.sum == column]
+    if not sums:
+        return None
+    wheres = [pl.col(_where(n)) for n in sums if metrics[n].where is not None]
+    matched = pl.any_horizontal(wheres) if len(wheres) == len(sums) else pl.lit(True)
+    return pl.col(ROW).is_not_null() & matched
+
+
 def _code(column: str) -> str:
     return f"__code.{column}"
 
@@ -399,12 +411,19 @@ def grid_values(
 
 
 def compact_sources(
-    rows: dict[str, pl.LazyFrame], metrics: dict[str, Metric], keep: tuple[str, ...] = ()
+    rows: dict[str, pl.LazyFrame],
+    metrics: dict[str, Metric],
+    keep: tuple[str, ...] = (),
+    keep_also: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, pl.LazyFrame]:
-    """`compact_usage` of each source for the metrics that read it (cached: several read it)."""
+    """`compact_usage` of each source for the metrics that read it (cached: several read it),
+    keeping the columns `keep` of every source and `keep_also[source]` of that one."""
+    also = keep_also or {}
     return {
         source: compact_usage(
-            frame, {n: m for n, m in metrics.items() if m.source == source}, keep
+            frame,
+            {n: m for n, m in metrics.items() if m.source == source},
+            (*keep, *also.get(source, ())),
         ).cache()
         for source, frame in rows.items()
     }

@@ -39,7 +39,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y")
 
 @dataclass(frozen=True)
 class Quarantine:
-    """Rows of a source set aside, with the reason and a few example values."""
+    """Rows of a source set aside, with the reason and a few example values; or, `kept`, rows
+    that are read but with a value as empty (text that is not a number where one is due)."""
 
     source: str
     reason: str
@@ -47,10 +48,12 @@ class Quarantine:
     examples: tuple[str, ...] = ()
     #: The set-aside rows as they were in the source (text) plus `reason`, when known.
     rejected: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    kept: bool = False
 
     def describe(self) -> str:
         sample = f" (e.g. {', '.join(self.examples)})" if self.examples else ""
-        return f"{self.source}: {self.rows} row(s) set aside: {self.reason}{sample}"
+        fate = "kept" if self.kept else "set aside"
+        return f"{self.source}: {self.rows:,} row(s) {fate}: {self.reason}{sample}"
 
 
 def require_columns(schema: pl.Schema, required: Sequence[str], source: str) -> None:

@@ -36,9 +36,18 @@ def conform_events(
     return split_events(type_events(frame, timezone, source), known_accounts, source)
 
 
-#: The events' number column: text in it that is not a number is read as empty (`numeric`).
-#: Any other column a metric sums must hold numbers, or the run stops.
+#: The events' number column: text in it that is not a number is read as empty (`numeric`),
+#: and such rows carry `NOT_A_NUMBER` so that a run can count them. Any other column a metric
+#: sums must hold numbers, or the run stops.
 EVENT_VALUE = "value"
+#: True on an event whose `value` is text that is not a number (read as empty); only where
+#: the source's `value` is text.
+NOT_A_NUMBER = "__not_a_number"
+#: The text of a run's count of such rows (`metrics.contracts.Quarantine`, kept).
+NOT_A_NUMBER_TEXT = (
+    "value is not a number (read as empty, so sums leave it out; "
+    "`journey check --with-data` shows examples)"
+)
 
 
 def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> pl.LazyFrame:
@@ -46,13 +55,19 @@ def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> p
     schema = frame.collect_schema()
     require_columns(schema, EVENT_COLUMNS, source)
     extra = [c for c in schema.names() if c not in ("account_id", "timestamp", "event", "user_id")]
+    value = numeric(EVENT_VALUE, schema, source)
+    flag = []
+    if schema.get(EVENT_VALUE) == pl.String:
+        text = pl.col(EVENT_VALUE).str.strip_chars()
+        flag = [(value.is_null() & (text != "")).alias(NOT_A_NUMBER)]
     typed = parse_timestamps(frame, "timestamp", schema["timestamp"], source).select(
         pl.col("account_id").cast(pl.String),
         pl.col("timestamp"),
         pl.col("event").cast(pl.String),
         as_text("user_id", schema).alias("user_id"),
-        numeric(EVENT_VALUE, schema, source).alias(EVENT_VALUE),
+        value.alias(EVENT_VALUE),
         *[pl.col(c) for c in extra if c != EVENT_VALUE],
+        *flag,
     )
     return typed.with_columns(day=event_day(pl.col("timestamp"), schema["timestamp"], timezone))
 

@@ -12,6 +12,7 @@ import shutil
 import signal
 from pathlib import Path
 
+import polars as pl
 import pytest
 from incremental_support import assert_same, day, usage_project, write_events
 from store_support import fresh_store, project_engine, run_journey, run_sql, snapshot
@@ -48,6 +49,49 @@ def current_state(config_dir: Path) -> dict[str, list[tuple]]:
     finally:
         engine.dispose()
     return {name: tables[name] for name in ("account_state", "milestone_state")}
+
+
+def write_text_values(project: Project, n: int, values: list[str]) -> None:
+    """Day `n`'s file: a login of each account, `value` as text (as a CSV export has it)."""
+    accounts = [a for a, _, _ in ACCOUNTS][: len(values)]
+    pl.DataFrame(
+        {
+            "account_id": accounts,
+            "timestamp": [dt.datetime.combine(day(n), dt.time(10), tzinfo=dt.UTC)] * len(values),
+            "event": ["login"] * len(values),
+            "user_id": ["u1"] * len(values),
+            "value": values,
+        }
+    ).write_parquet(project.root / f"data/events/{day(n).isoformat()}.parquet")
+
+
+def test_values_that_are_not_numbers_are_counted_by_the_run_that_reads_them(tmp_path: Path):
+    """A full run counts every value a sum reads as empty, in one go or in batches; a night,
+    those of its new rows only."""
+    project = usage_project(tmp_path / "p", ACCOUNTS)
+    for n, values in enumerate([["n/a", "2", "1"], ["2", "2", "2"], ["3,5", "", " 4 "]]):
+        write_text_values(project, n, values)
+    as_of = day(2)
+    note = "events: 2 row(s) kept: value is not a number"
+    whole = evaluate(project.config(), as_of)
+    assert [q.describe() for q in whole.quarantine if q.kept] == [
+        f"{note} (read as empty, so sums leave it out; `journey check --with-data` shows examples)"
+    ]
+    settings = project.config_dir / "settings.yaml"
+    settings.write_text(settings.read_text() + "large_runs: {max_account_days: 3}\n")
+    assert evaluate(project.config(), as_of, on_batch=lambda _: None).quarantine == whole.quarantine
+    code, _, err = project.cli("run", "--as-of", as_of.isoformat())
+    assert code == 0, err
+    assert note in err
+    write_text_values(project, 3, ["bad", "also bad", "7"])  # c starts on day 5: not read
+    code, _, err = project.cli("run", "--as-of", day(3).isoformat())
+    assert code == 0, err
+    assert "incremental run" in err
+    assert "events: 2 row(s) kept: value is not a number" in err
+    write_text_values(project, 4, ["1", "2", "3"])
+    code, _, err = project.cli("run", "--as-of", day(4).isoformat())
+    assert code == 0, err
+    assert "incremental run" in err and "kept" not in err
 
 
 # Through the CLI ------------------------------------------------------------------------------

@@ -190,3 +190,50 @@ def test_a_quarantine_that_cannot_be_written_does_not_undo_the_run(project: Proj
     engine = project_engine(project.config_dir)
     assert load_runs(engine)[0].as_of.isoformat() == "2026-01-06"
     engine.dispose()
+
+
+def test_an_event_value_that_is_not_a_number_is_kept_read_as_empty_and_counted(
+    make_project: ProjectFactory,
+):
+    """Text in the events' `value` that is not a number (a decimal comma, "n/a") is read as
+    empty: the event still counts, a sum leaves its value out, and the run says how many
+    values a sum read that way, counting only those a sum reads."""
+    events = (
+        'a,2026-01-02T10:00:00Z,login,u1,"3,5"\n'  # a decimal comma: read as empty
+        "a,2026-01-02T11:00:00Z,login,u1,4\n"
+        "a,2026-01-03T10:00:00Z,login,u1, \n"  # empty: nothing to count
+        "a,2026-01-03T11:00:00Z,login,u1,n/a\n"
+        "b,2026-01-04T10:00:00Z,login,u2,7\n"
+        "b,2026-01-04T11:00:00Z,export,u2,n/a\n"  # no sum reads an export's value
+        "a,2025-12-30T10:00:00Z,login,u1,n/a\n"  # before the account's start: not read
+    )
+    project = make_project(
+        milestones="- {id: busy, due_day: 30, when: {metric: minutes, gte: 10}}\n",
+        accounts=f"a,A,2026-01-01,{ANA},100,x\nb,B,2026-01-01,{ANA},200,x\n",
+        events=events,
+    )
+    code, _, err = project.cli("run", "--as-of", "2026-01-06")
+
+    assert code == 0, err
+    note = (
+        "events: 2 row(s) kept: value is not a number (read as empty, so sums leave it out; "
+        "`journey check --with-data` shows examples)"
+    )
+    assert f"warning: {note}" in err
+    engine = project_engine(project.config_dir)
+    latest = load_runs(engine)[0]
+    milestones = load_current(engine, "a")[1]
+    engine.dispose()
+    assert note in json.loads(latest.notes)
+    assert latest.quarantined_rows == 2
+    assert milestones["value"].to_list() == [4.0]  # 3,5 and n/a left out
+    assert not (project.root / "quarantine").exists()  # nothing was set aside
+
+    numbers = make_project(
+        milestones="- {id: busy, due_day: 30, when: {metric: minutes, gte: 10}}\n",
+        accounts=f"a,A,2026-01-01,{ANA},100,x\n",
+        events="a,2026-01-02T10:00:00Z,login,u1,4\na,2026-01-03T10:00:00Z,login,u1,\n",
+    )
+    code, _, err = numbers.cli("run", "--as-of", "2026-01-06")
+    assert code == 0, err
+    assert "kept" not in err
