@@ -106,7 +106,7 @@ def train_command(
         f"  {len(training.model.encoding.features)} features; fitted in "
         f"{training.seconds:.1f} s (history read included)"
     )
-    if training.model.classifier is None:
+    if training.model.forest is None:
         typer.echo("  only one outcome in the history: the model predicts the base rate")
     if out is not None:
         rows.write_parquet(out)

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,8 @@ def precision_at_k(rows: pl.DataFrame, score: np.ndarray, k: int) -> float:
 
 
 def _safe_auc(y: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score  # on use: scikit-learn takes a second to load
+
     return float(roc_auc_score(y, score)) if 0 < y.sum() < len(y) else float("nan")
 
 
@@ -186,6 +187,8 @@ class Report:
 
 
 def _scores(rows: pl.DataFrame, score: np.ndarray, k: int) -> Scores:
+    from sklearn.metrics import average_precision_score
+
     y = rows["label"].cast(pl.Int8).to_numpy()
     ap = float(average_precision_score(y, score)) if y.sum() else float("nan")
     return Scores(_safe_auc(y, score), ap, precision_at_k(rows, score, k))
@@ -255,6 +258,8 @@ def _unseen(
 
 def report(split: Split, model_score: np.ndarray, k: int, threshold: float = 0.5) -> Report:
     """Score the model's test predictions against the baseline and the rule."""
+    from sklearn.metrics import brier_score_loss
+
     test, train = split.test, split.train
     y = test["label"].cast(pl.Int8).to_numpy()
     baselines = baseline_scores(test)

@@ -168,7 +168,7 @@ def drivers(
     model: RiskModel, reference: np.ndarray, rows: pl.DataFrame, top: int = 3
 ) -> list[list[str]]:
     """The top driver sentences of each row (most important first)."""
-    if rows.height == 0 or model.classifier is None:
+    if rows.height == 0 or model.forest is None:
         return [[] for _ in range(rows.height)]
     features = model.encoding.features
     groups: dict[str, list[int]] = {}
