@@ -41,7 +41,9 @@ store drops and makes again; nothing else in the database is touched.
 `--early-warning` runs journey with the learned early warning on (settings `risk:`, as the
 example config has it), as a real nightly `journey run` does. The peer computes the rules
 only, so with it the full-run ratio is not like for like; it is there to measure the real
-nightly cost (with `--incremental`).
+nightly cost (with `--incremental`). The night then uses the model the run of the day before
+kept (both fall in the same week's training set), as six nights of seven do; `--refit` makes
+it fit its own, as the first night of each week does.
 """
 
 from __future__ import annotations
@@ -355,8 +357,10 @@ def _day_events(project: Path, day: dt.date) -> int:
     return int(scan(files).select(pl.len()).collect().item())
 
 
-def _night(project: Path, as_of: dt.date, early_warning: bool) -> _Night:
-    """The nightly case once: as_of's files arrive after the run of the day before."""
+def _night(project: Path, as_of: dt.date, early_warning: bool, refit: bool = False) -> _Night:
+    """The nightly case once: as_of's files arrive after the run of the day before. With the
+    early warning, the night uses the model the run of the day before kept (the same weekly
+    training set), unless `refit`: then it fits its own, as the first night of a week does."""
     newest = _day_files(project, as_of)
     if not newest:
         raise SystemExit(f"no events file for {as_of} in {project}/data/events")
@@ -372,6 +376,8 @@ def _night(project: Path, as_of: dt.date, early_warning: bool) -> _Night:
         for path in newest:
             os.replace(held / path.name, path)
         held.rmdir()
+    if refit:
+        shutil.rmtree(project / ".journey" / "model", ignore_errors=True)
     inc = _journey(project, as_of, "auto", early_warning)
     why = json.loads(inc.output)["why_full"]
     if why is not None:
@@ -387,10 +393,14 @@ def _night(project: Path, as_of: dt.date, early_warning: bool) -> _Night:
 
 
 def incremental(
-    project: Path, as_of: dt.date, early_warning: bool = False, repeat: int = 1
+    project: Path,
+    as_of: dt.date,
+    early_warning: bool = False,
+    repeat: int = 1,
+    refit: bool = False,
 ) -> Incremental:
     """The nightly case `repeat` times; the results are checked in every one."""
-    nights = [_night(project, as_of, early_warning) for _ in range(repeat)]
+    nights = [_night(project, as_of, early_warning, refit) for _ in range(repeat)]
     differing = [n for n in nights if not n.identical]
     return Incremental(
         before=Series(tuple(n.before for n in nights)),
@@ -497,6 +507,12 @@ def run_main(args: argparse.Namespace) -> int:
         print(f"journey stores into {safe_url(args.store)}, schema {STORE_SCHEMA} (--store)")
     if args.early_warning:
         print("journey runs with the learned early warning on; the peer computes rules only")
+        if args.incremental:
+            print(
+                "the night fits its model anew (--refit)"
+                if args.refit
+                else "the night uses the model kept by the run of the day before"
+            )
     sizes = (
         [(args.accounts // 4, args.events // 4), (args.accounts // 2, args.events // 2)]
         if args.scaling
@@ -520,7 +536,7 @@ def run_main(args: argparse.Namespace) -> int:
                 f"\n{args.accounts:,} accounts, {events:,} events over {days} days, "
                 f"one new day ({AS_OF}):"
             )
-            nightly = incremental(project, AS_OF, args.early_warning, args.repeat)
+            nightly = incremental(project, AS_OF, args.early_warning, args.repeat, args.refit)
             report_incremental(nightly)
             nights.append((days, events, _day_events(project, AS_OF), nightly))
         if len(nights) > 1:
@@ -638,6 +654,13 @@ def main() -> None:
         action="store_true",
         help="Run journey with the learned early warning on, as a real nightly run does "
         "(the peer computes the rules only).",
+    )
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="With --early-warning --incremental: the night fits its model anew, as the "
+        "first night of each week does (by default it uses the model the run of the day "
+        "before kept, as the other six do).",
     )
     parser.add_argument(
         "--repeat",

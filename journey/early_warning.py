@@ -28,9 +28,10 @@ def apply_early_warning(
     evaluation keeps that grid (the rows the warning can read: `journey.watch`) for the next
     run.
     """
-    # scikit-learn is imported here, on use: it takes seconds to load.
+    # Imported here, on use: scikit-learn takes a second to load (and only a fit needs it).
     from journey.risk import RiskOptions, risk_detail, with_risk
     from journey.risk.history import History, watched_history
+    from journey.risk.kept import model_folder
 
     settings = config.settings.risk
     options = RiskOptions(
@@ -49,12 +50,14 @@ def apply_early_warning(
                 grid=evaluation.history_grid,
                 metrics=tuple(config.metrics),
             )
-        detail = risk_detail(config, evaluation.as_of, options, history=history)
+        detail = risk_detail(
+            config, evaluation.as_of, options, history=history, keep=model_folder(config.root)
+        )
     except Exception as exc:  # an early warning must never fail the nightly run
         note = f"early warning skipped: {type(exc).__name__}: {exc}"
         log.warning(note)
         return evaluation, (note,)
-    accounts = with_risk(evaluation.accounts, detail, settings.horizon_days)
+    accounts = with_risk(evaluation.accounts, detail.accounts, settings.horizon_days)
     before = evaluation.accounts.select("account_id", pl.col("status").alias("before"))
     flagged = (
         accounts.join(before, on="account_id")
@@ -65,4 +68,4 @@ def apply_early_warning(
         f"early warning: {flagged} on-track account(s) likely off track within "
         f"{settings.horizon_days} days (probability >= {settings.threshold:g})"
     )
-    return dataclasses.replace(evaluation, accounts=accounts), (note,)
+    return dataclasses.replace(evaluation, accounts=accounts), (note, detail.describe())

@@ -67,6 +67,27 @@ def snapshot_days(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
     return days[::-1]
 
 
+def training_days(
+    first_start: dt.date, as_of: dt.date, horizon: int, every: int = 7, max_days: int = 365
+) -> list[dt.date]:
+    """The labelled snapshot days for a run on `as_of`, oldest first.
+
+    Every `every` days on a fixed calendar grid (days whose ordinal is a multiple of
+    `every`: Sundays for 7), the newest no later than as_of - horizon, so that every label is
+    known on as_of and nothing after it is read. The grid being fixed, the days — hence the
+    training set — stay the same for `every` nights in a row, and a model fitted on them can
+    be kept (`journey.risk.kept`). They reach back to the day after the first account's
+    start, and at most `max_days` before the newest day's label date, which bounds the
+    training set as the history grows.
+    """
+    if every < 1:
+        raise ValueError("every must be at least 1 day")
+    newest = as_of - dt.timedelta(days=horizon)
+    newest -= dt.timedelta(days=newest.toordinal() % every)
+    first = max(first_start, newest + dt.timedelta(days=horizon - max_days))
+    return snapshot_days(first + dt.timedelta(days=1), newest, every)
+
+
 @dataclass(frozen=True)
 class Snapshots:
     """Eligible snapshot rows: labelled history to learn from, and the rows of `as_of`."""
@@ -76,6 +97,13 @@ class Snapshots:
     milestones: pl.DataFrame  # journey.risk.timeline.milestone_table
 
 
+def first_start(history: History, as_of: dt.date) -> dt.date:
+    """The earliest start date of the history's accounts (as_of when there are none)."""
+    first = history.accounts["start_date"].min() if history.accounts.height else as_of
+    assert isinstance(first, dt.date)
+    return first
+
+
 def build_snapshots(
     history: History,
     journeys: dict[str, Journey],
@@ -83,23 +111,23 @@ def build_snapshots(
     horizon: int,
     every: int = 7,
     max_days: int = 365,
+    *,
+    labelled: bool = True,
 ) -> Snapshots:
-    """Labelled snapshots every `every` days ending at as_of - horizon, plus as_of itself.
-
-    Anchoring the labelled days at as_of - horizon makes the newest labelled row's label
-    date exactly as_of: nothing after as_of is ever read. Snapshots reach back at most
-    `max_days`, which bounds the training set as the history grows.
-    """
-    first = history.accounts["start_date"].min() if history.accounts.height else as_of
-    assert isinstance(first, dt.date)
-    first = max(first, as_of - dt.timedelta(days=max_days))
-    last_labelled = as_of - dt.timedelta(days=horizon)
-    days = snapshot_days(first + dt.timedelta(days=1), last_labelled, every)
+    """Labelled snapshots on the `training_days`, plus as_of itself (only as_of when not
+    `labelled`: what scoring with a kept model needs)."""
+    days = training_days(first_start(history, as_of), as_of, horizon, every, max_days)
+    if not labelled:
+        days = []
     milestones = milestone_table(history.grid, history.accounts, journeys)
     all_days = [*days, as_of]
     progress = snapshot_progress(history.grid, history.accounts, journeys, all_days)
     rows = snapshots(history, milestones, progress, all_days, horizon).filter(eligible())
-    past = rows.filter(pl.col("as_of") <= last_labelled)
-    labelled = past.join(labels(milestones, past, horizon), on=["account_id", "as_of"])
+    past = rows.filter(pl.col("as_of") < as_of)
+    # In the snapshots' order, (as_of, account_id): the sample and the calibration folds of
+    # the fit are cut by position, so the same rows must come in the same order every time.
+    learned = past.join(
+        labels(milestones, past, horizon), on=["account_id", "as_of"], maintain_order="left"
+    )
     current = rows.filter(pl.col("as_of") == as_of)
-    return Snapshots(labelled=labelled, current=current, milestones=milestones)
+    return Snapshots(labelled=learned, current=current, milestones=milestones)

@@ -1,10 +1,11 @@
 """Early warning end to end: history -> snapshots -> model -> evaluation, scores, drivers.
 
 Every entry point is a function of (config, inputs, as_of, options): it reads usage up to
-as_of only, builds the training set from that history, fits the model and uses it. No model
-is stored between runs (see journey.risk.model for why); the nightly run hands in the
-metric grid its evaluation keeps and extends night by night (`History`), so that it need not
-read the whole usage history again.
+as_of only, builds the training set from that history, fits the model and uses it. The
+nightly run hands in the metric grid its evaluation keeps and extends night by night
+(`History`), so that it need not read the whole usage history again, and a folder where the
+model is kept while its training set is unchanged (`journey.risk.kept`): six nights of seven
+score with the model fitted on the first, which is the model a fit would give.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from journey.config import Config
 from journey.risk.evaluation import Report, report, time_split
 from journey.risk.explain import drivers, reference_values
 from journey.risk.history import History, watched_history
+from journey.risk.kept import KeptModel, load_model, save_model, training_key, training_window
 from journey.risk.labels import Snapshots, build_snapshots
 from journey.risk.model import Encoding, RiskModel, fit, make_encoding, training_sample
 
@@ -43,6 +47,10 @@ class RiskOptions:
     max_days: int = 365  # training snapshots reach back at most this many days
     max_rows: int | None = 200_000  # fit on a sample of this many labelled rows when more
     seed: int = 0
+
+
+#: The options the training set and the fit depend on (the others act after the fit).
+TRAINING_OPTIONS = ("horizon", "every", "max_days", "max_rows", "seed")
 
 
 @dataclass(frozen=True)
@@ -111,17 +119,38 @@ def scores(
     training: Training, rows: pl.DataFrame | None = None, at_least: float = 0.0
 ) -> pl.DataFrame:
     """Probability and drivers for `rows` (default: the eligible accounts on as_of) whose
-    probability is `at_least` that. A row's drivers depend on that row alone, so leaving
-    the others out (the nightly run keeps only those it flags) saves their explanation: one
-    prediction per feature group and row, and a sentence per row."""
+    probability is `at_least` that (`scored`)."""
     rows = training.snapshots.current if rows is None else rows
-    probability = pl.Series("risk_probability", training.model.predict(rows), dtype=pl.Float64)
-    rows = rows.with_columns(probability).filter(pl.col("risk_probability") >= at_least)
     reference = reference_values(training.model, training.snapshots.labelled)
-    reasons = drivers(training.model, reference, rows.drop("risk_probability"))
+    return scored(training.model, reference, rows, at_least)
+
+
+def scored(
+    model: RiskModel, reference: np.ndarray, rows: pl.DataFrame, at_least: float = 0.0
+) -> pl.DataFrame:
+    """Probability and drivers for those `rows` whose probability is `at_least` that. A
+    row's drivers depend on that row alone, so leaving the others out (the nightly run keeps
+    only those it flags) saves their explanation: one prediction per feature group and row,
+    and a sentence per row."""
+    probability = pl.Series("risk_probability", model.predict(rows), dtype=pl.Float64)
+    rows = rows.with_columns(probability).filter(pl.col("risk_probability") >= at_least)
+    reasons = drivers(model, reference, rows.drop("risk_probability"))
     return rows.with_columns(
         risk_drivers=pl.Series(reasons, dtype=pl.List(pl.String)),
     ).sort("risk_probability", "account_id", descending=[True, False])
+
+
+@dataclass(frozen=True)
+class Detail:
+    """What `risk_detail` found, and how it came by its model."""
+
+    accounts: pl.DataFrame  # RISK_DETAIL_SCHEMA
+    model: KeptModel
+    fitted: bool  # fitted for this call; else kept from an earlier one
+
+    def describe(self) -> str:
+        how = "fitted tonight" if self.fitted else "kept from an earlier night"
+        return f"early warning: model {self.model.describe()} ({how})"
 
 
 def risk_detail(
@@ -129,16 +158,49 @@ def risk_detail(
     as_of: dt.date,
     options: RiskOptions = RiskOptions(),
     history: History | None = None,
-) -> pl.DataFrame:
+    keep: Path | None = None,
+) -> Detail:
     """Accounts not off track on as_of whose risk of turning off track is >= the threshold.
 
     One row per account (RISK_DETAIL_SCHEMA), highest probability first: `risk_probability`
     (calibrated, of turning off track within `options.horizon` days) and `risk_drivers`
     (two or three sentences, most important first). Accounts whose status today is
     on_track or at_risk can appear; off-track, completed and not-started accounts never do.
-    A pure function of (config, inputs, as_of): it retrains from the history up to as_of,
-    read from the sources unless `history` (the same, e.g. from the nightly evaluation) is
-    given.
+    A pure function of (config, inputs, as_of): it trains on the history up to as_of, read
+    from the sources unless `history` (the same, e.g. from the nightly evaluation) is given.
+    With `keep`, a folder, the model fitted on the same training set by an earlier call is
+    used from there, and one fitted here is kept there.
     """
-    scored = scores(train(config, as_of, options, history), at_least=options.threshold)
-    return scored.select([pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()])
+    if history is None:
+        history = watched_history(config, as_of)
+    window = training_window(history, as_of, options.horizon, options.every, options.max_days)
+    key, kept = "", None
+    if keep is not None:
+        settings = {name: getattr(options, name) for name in TRAINING_OPTIONS}
+        key = training_key(config.fingerprint, history, window, settings)
+        kept = load_model(keep, key, encoding_for(config, history))
+    fitted = kept is None
+    if kept is None:
+        training = train(config, as_of, options, history)
+        labelled = training.snapshots.labelled
+        reference = reference_values(training.model, labelled)
+        rows = min(labelled.height, options.max_rows or labelled.height)
+        kept = KeptModel(key, training.model, reference, rows, window)
+        if keep is not None:
+            save_model(keep, kept)
+        current = training.snapshots.current
+    else:
+        current = build_snapshots(
+            history,
+            config.journeys,
+            as_of,
+            options.horizon,
+            options.every,
+            options.max_days,
+            labelled=False,
+        ).current
+    found = scored(kept.model, kept.reference, current, at_least=options.threshold)
+    accounts = found.select(
+        [pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()]
+    )
+    return Detail(accounts, kept, fitted)

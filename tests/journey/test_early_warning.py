@@ -6,6 +6,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from risk_support import detail_of
 
 import journey.risk.service as risk_service
 from journey.early_warning import apply_early_warning
@@ -37,14 +38,16 @@ def enabled(project) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def fake_detail(ids: list[str], probability: float = 0.8) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "account_id": ids,
-            "risk_probability": [probability] * len(ids),
-            "risk_drivers": [["ten_logins due in 5 days, logins at 3 of 10."]] * len(ids),
-        },
-        schema=risk_service.RISK_DETAIL_SCHEMA,
+def fake_detail(ids: list[str], probability: float = 0.8) -> risk_service.Detail:
+    return detail_of(
+        pl.DataFrame(
+            {
+                "account_id": ids,
+                "risk_probability": [probability] * len(ids),
+                "risk_drivers": [["ten_logins due in 5 days, logins at 3 of 10."]] * len(ids),
+            },
+            schema=risk_service.RISK_DETAIL_SCHEMA,
+        )
     )
 
 
@@ -54,7 +57,7 @@ def test_flags_on_track_accounts_only(make_project: ProjectFactory, monkeypatch)
     config = project.config()
     seen = {}
 
-    def detail(config_, as_of, options, history):  # type: ignore[no-untyped-def]
+    def detail(config_, as_of, options, history, keep):  # type: ignore[no-untyped-def]
         seen["threshold"], seen["max_rows"] = options.threshold, options.max_rows
         return fake_detail(["calm", "late"])
 
@@ -71,6 +74,8 @@ def test_flags_on_track_accounts_only(make_project: ProjectFactory, monkeypatch)
     assert (seen["threshold"], seen["max_rows"]) == (0.6, 5000)
     assert notes == (
         "early warning: 1 on-track account(s) likely off track within 14 days (probability >= 0.6)",
+        "early warning: model fitted on 0 snapshot row(s), no labelled snapshot day yet "
+        "(fitted tonight)",
     )
     assert warned.milestones.equals(evaluation.milestones)
 

@@ -24,6 +24,7 @@ from incremental_support import (
     write_events,
 )
 from polars.testing import assert_frame_equal
+from risk_support import detail_of
 from sqlalchemy import Engine
 
 import journey.risk.history as risk_history
@@ -53,9 +54,9 @@ class Learned:
     def __init__(self) -> None:
         self.histories: list[History] = []
 
-    def __call__(self, config, as_of, options, history):  # type: ignore[no-untyped-def]
+    def __call__(self, config, as_of, options, history, keep):  # type: ignore[no-untyped-def]
         self.histories.append(history)
-        return pl.DataFrame(schema=risk_service.RISK_DETAIL_SCHEMA)
+        return detail_of(pl.DataFrame(schema=risk_service.RISK_DETAIL_SCHEMA))
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_the_next_run_extends_the_kept_grid_without_reading_the_history(
     monkeypatch.setattr(risk_history, "load_history", no_reading)
     outcome = run_nightly(project.config(), engine, NEXT)
     assert outcome.why_full is None
-    assert "early warning: 0 on-track account(s)" in outcome.warnings[-1]
+    assert "early warning: 0 on-track account(s)" in outcome.warnings[-2]
     assert_read_from_all_usage(project, learned.histories[1], NEXT)
     # The next night's state keeps the extended grid, and only it.
     (kept,) = state_root(project.config()).glob(f"*/{HISTORY}")

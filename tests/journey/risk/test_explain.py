@@ -54,7 +54,7 @@ def test_features_fall_into_explainable_groups() -> None:
 
 def test_risk_detail_lists_accounts_with_probability_and_reasons(synthetic: Project) -> None:
     as_of = dt.date(2026, 5, 1)
-    detail = risk_detail(synthetic.config(), as_of, RiskOptions(threshold=0.5))
+    detail = risk_detail(synthetic.config(), as_of, RiskOptions(threshold=0.5)).accounts
     assert detail.schema == pl.Schema(RISK_DETAIL_SCHEMA)
     assert detail.height > 0
     assert detail["risk_probability"].min() >= 0.5  # type: ignore[operator]
@@ -88,6 +88,6 @@ def test_risk_detail_with_too_little_history_is_empty_not_an_error(make_project)
         accounts="a,A,2026-01-01,ana@example.com,1000,x\nb,B,2026-01-03,ana@example.com,,x\n",
         events="a,2026-01-02T10:00:00Z,login,u1,\n",
     )
-    detail = risk_detail(project.config(), dt.date(2026, 1, 4))
+    detail = risk_detail(project.config(), dt.date(2026, 1, 4)).accounts
     assert detail.is_empty()
     assert detail.schema == pl.Schema(RISK_DETAIL_SCHEMA)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import polars as pl
 
 from journey.risk.history import load_history
-from journey.risk.labels import build_snapshots, labels, snapshot_days
+from journey.risk.labels import build_snapshots, labels, snapshot_days, training_days
 from journey.risk.timeline import milestone_table
 
 ANA = "ana@example.com"
@@ -51,12 +52,33 @@ def test_snapshot_days_end_on_the_last_labelled_day() -> None:
     assert days == [dt.date(2026, 1, 6), dt.date(2026, 1, 13), dt.date(2026, 1, 20)]
 
 
+def test_training_days_stay_the_same_for_a_week_then_move_on_by_one() -> None:
+    """On a fixed grid of Sundays, the newest as_of - horizon or before: a model fitted on
+    them serves seven nights."""
+    start = dt.date(2025, 10, 1)
+    nights = [dt.date(2026, 6, 1) + dt.timedelta(days=n) for n in range(15)]
+    days = [training_days(start, night, horizon=14, max_days=120) for night in nights]
+    changes = [n for n in range(1, 15) if days[n] != days[n - 1]]
+    assert len(changes) == 2 and changes[1] - changes[0] == 7
+    for night, these in zip(nights, days, strict=True):
+        assert all(d.isoweekday() == 7 for d in these)
+        assert night - dt.timedelta(days=14 + 7) < these[-1] <= night - dt.timedelta(days=14)
+        assert these[-1] + dt.timedelta(days=14 - 120) < these[0]  # at most max_days back
+        assert {b - a for a, b in itertools.pairwise(these)} == {dt.timedelta(days=7)}
+    # Never before the day after the first account's start.
+    assert training_days(dt.date(2026, 5, 10), dt.date(2026, 6, 1), 14)[0] > dt.date(2026, 5, 10)
+    # Every day when every is 1: the newest is as_of - horizon itself.
+    assert training_days(start, nights[0], 14, every=1)[-1] == nights[0] - dt.timedelta(days=14)
+
+
 def test_labelled_rows_never_look_past_as_of(synthetic) -> None:  # type: ignore[no-untyped-def]
     as_of = dt.date(2026, 4, 1)
     config = synthetic.config()
     history = load_history(config, as_of)
     result = build_snapshots(history, config.journeys, as_of, horizon=14, every=7)
-    assert result.labelled["label_date"].max() == as_of
+    newest = result.labelled["label_date"].max()
+    assert isinstance(newest, dt.date) and as_of - dt.timedelta(days=7) < newest <= as_of
+    assert result.labelled["as_of"].dt.weekday().unique().to_list() == [7]  # Sundays
     assert result.current["as_of"].unique().to_list() == [as_of]
     # Only eligible rows: not off track, not completed, a deadline within the horizon.
     rows = pl.concat([result.labelled.drop("label", "label_date"), result.current])

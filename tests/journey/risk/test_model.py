@@ -65,5 +65,7 @@ def test_only_the_flagged_accounts_are_explained_and_as_when_all_are(synthetic: 
     flagged = service.scores(training, at_least=0.5)
     assert 0 < flagged.height < everyone.height
     assert flagged.equals(everyone.filter(pl.col("risk_probability") >= 0.5))
-    detail = service.risk_detail(config, AS_OF, RiskOptions(threshold=0.5), training.history)
+    detail = service.risk_detail(
+        config, AS_OF, RiskOptions(threshold=0.5), training.history
+    ).accounts
     assert detail.equals(flagged.select(list(service.RISK_DETAIL_SCHEMA)))
