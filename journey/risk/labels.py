@@ -14,6 +14,7 @@ would only pad the numbers with easy cases.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -104,6 +105,18 @@ def first_start(history: History, as_of: dt.date) -> dt.date:
     return first
 
 
+def _watched_on(history: History, day: dt.date) -> History:
+    """The history of the accounts with a grid row on `day` only: a snapshot of `day` has a
+    row for no other account (the kept grid stops at each account's watch end), and every
+    feature is computed account by account."""
+    ids = history.grid.filter(pl.col("day") == day).select("account_id")
+    return dataclasses.replace(
+        history,
+        grid=history.grid.join(ids, on="account_id", how="semi", maintain_order="left"),
+        accounts=history.accounts.join(ids, on="account_id", how="semi", maintain_order="left"),
+    )
+
+
 def build_snapshots(
     history: History,
     journeys: dict[str, Journey],
@@ -119,6 +132,7 @@ def build_snapshots(
     days = training_days(first_start(history, as_of), as_of, horizon, every, max_days)
     if not labelled:
         days = []
+        history = _watched_on(history, as_of)
     milestones = milestone_table(history.grid, history.accounts, journeys)
     all_days = [*days, as_of]
     progress = snapshot_progress(history.grid, history.accounts, journeys, all_days)

@@ -6,8 +6,9 @@ import datetime as dt
 import itertools
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
-from journey.risk.history import load_history
+from journey.risk.history import load_history, watched_history
 from journey.risk.labels import build_snapshots, labels, snapshot_days, training_days
 from journey.risk.timeline import milestone_table
 
@@ -85,3 +86,17 @@ def test_labelled_rows_never_look_past_as_of(synthetic) -> None:  # type: ignore
     assert not rows["off_track"].any()
     assert not rows["completed"].any()
     assert rows["due_soon"].min() >= 1  # type: ignore[operator]
+
+
+def test_todays_rows_alone_are_those_of_the_whole_build(synthetic) -> None:  # type: ignore[no-untyped-def]
+    """What scoring with a kept model builds (today's rows, from the accounts still watched
+    today) equals today's rows of the build a fit makes."""
+    config = synthetic.config()
+    for as_of in (dt.date(2026, 4, 1), dt.date(2026, 5, 1)):
+        history = watched_history(config, as_of)
+        whole = build_snapshots(history, config.journeys, as_of, horizon=14)
+        alone = build_snapshots(history, config.journeys, as_of, horizon=14, labelled=False)
+        assert alone.labelled.is_empty() and alone.current.height > 20
+        assert_frame_equal(alone.current, whole.current, check_exact=True)
+        watched = history.grid.filter(pl.col("day") == as_of)["account_id"]
+        assert watched.n_unique() < history.accounts.height  # some accounts left out
