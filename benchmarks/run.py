@@ -173,6 +173,7 @@ def journey_run(
                 "accounts": outcome.evaluation.accounts.height,
                 "why_full": outcome.why_full,
                 "early_warning": warned[0] if warned else None,
+                "model": warned[1] if len(warned) > 1 else None,
             }
         )
     )
@@ -382,6 +383,10 @@ def _night(project: Path, as_of: dt.date, early_warning: bool, refit: bool = Fal
     why = json.loads(inc.output)["why_full"]
     if why is not None:
         raise SystemExit(f"the run of {as_of} was not incremental: {why}")
+    model = json.loads(inc.output)["model"]
+    wanted = "(fitted tonight)" if refit else "(kept from an earlier night)"
+    if early_warning and not (model or "").endswith(wanted):
+        raise SystemExit(f"the night's early warning model was not {wanted[1:-1]}: {model}")
     startup = measure(_worker("startup", str(project)))
     inc_out, full_out = project / "journey-incremental.parquet", project / "journey-full.parquet"
     measure(_worker("export", str(project), str(inc_out)))

@@ -50,6 +50,22 @@ def test_the_nightly_case_is_incremental_and_equals_a_full_run(tmp_path: Path) -
     assert not list(tmp_path.glob("a300-e30000/.held-*"))
 
 
+@pytest.mark.parametrize("refit", [False, True], ids=["kept", "refit"])
+def test_a_night_with_the_early_warning_uses_the_kept_model_or_fits(
+    tmp_path: Path, refit: bool
+) -> None:
+    """The night checks it did what it measures: used the model the day before kept, or,
+    with --refit, fitted its own."""
+    extra = ["--refit"] if refit else []
+    out = bench(
+        "--accounts", "300", "--events", "30000", "--incremental", "--early-warning", *extra,
+        data=tmp_path,
+    )  # fmt: skip
+    assert "results           identical to the full run (" in out
+    assert ("fits its model anew" in out) == refit
+    assert ("uses the model kept by the run of the day before" in out) != refit
+
+
 def test_a_night_is_measured_against_the_length_of_the_history(tmp_path: Path) -> None:
     out = bench(
         "--accounts", "200", "--events", "10000", "--incremental", "--days", "30,60",
