@@ -54,6 +54,20 @@ ARRAYS: dict[str, type] = {
 }
 
 
+#: The arrays with one value per node.
+_NODE_ARRAYS = (
+    "feature",
+    "threshold",
+    "missing_left",
+    "left",
+    "right",
+    "is_leaf",
+    "value",
+    "is_categorical",
+    "bitset",
+)
+
+
 @dataclass(frozen=True)
 class Forest:
     """Calibrated boosted trees, one set per calibration fold, as flat arrays (`ARRAYS`)."""
@@ -89,7 +103,7 @@ class Forest:
             and _offsets_ok(a["known_offsets"], folds, len(a["known_bitsets"]))
             and a["column_order"].shape == a["known_index"].shape == (folds, features)
             and a["category_offsets"].shape == (folds, features + 1)
-            and all(len(a[n]) == nodes for n in ARRAYS if n in _NODE_ARRAYS)
+            and all(a[n].shape == (nodes,) for n in _NODE_ARRAYS)
             and a["left_bitsets"].ndim == a["known_bitsets"].ndim == 2
             and a["left_bitsets"].shape[1] == a["known_bitsets"].shape[1] == 8
         )
@@ -195,19 +209,6 @@ class Forest:
             stack.append((int(a["right"][node]), rows[~go_left]))
             stack.append((int(a["left"][node]), rows[go_left]))
         return out
-
-
-_NODE_ARRAYS = (
-    "feature",
-    "threshold",
-    "missing_left",
-    "left",
-    "right",
-    "is_leaf",
-    "value",
-    "is_categorical",
-    "bitset",
-)
 
 
 def _offsets_ok(offsets: np.ndarray, parts: int, total: int) -> bool:
