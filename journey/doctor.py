@@ -157,6 +157,15 @@ def check_nightly(config: Config, engine: Engine, as_of: dt.date | None = None) 
     ]
 
 
+def check_early_warning(config: Config) -> list[Finding]:
+    """With the early warning on, whether the nightly run keeps a model it can use."""
+    if not config.settings.risk.enabled:
+        return []
+    from journey.risk.kept import describe_kept, model_folder
+
+    return [Finding("early warning", True, describe_kept(model_folder(config.root)))]
+
+
 def _after_newest(engine: Engine) -> dt.date:
     latest = latest_run(engine)
     return latest[0] + dt.timedelta(days=1) if latest else dt.date.min
@@ -205,6 +214,7 @@ def run_checks(config_dir: Path, today: dt.date | None = None) -> list[Finding]:
     if engine is not None:
         findings += check_nightly(config, engine, today)
         engine.dispose()
+    findings += check_early_warning(config)
     findings += check_smtp(config)
     return findings
 

@@ -25,8 +25,8 @@ def doctor(
     """Check that this installation is ready: the config is valid; the data sources exist, are
     readable, have their required columns and fresh usage data; the database answers and its
     schema is up to date; the SMTP server answers EHLO (within 5 s). Also says whether the next
-    `journey run` can continue incrementally or why it will be a full run. Nothing is written
-    or sent.
+    `journey run` can continue incrementally or why it will be a full run, and, with the early
+    warning on, whether a model is kept for it. Nothing is written or sent.
 
     Exit 0 when all is well, else the code of the first failing area: 3 config, 4 data,
     1 database, 5 SMTP.

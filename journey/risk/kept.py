@@ -198,3 +198,23 @@ def load_model(folder: Path, key: str, encoding: Encoding) -> KeptModel | None:
             exc,
         )
         return None
+
+
+def describe_kept(folder: Path) -> str:
+    """What is kept in `folder`, in a line (for `journey doctor`); reads the model's
+    description only."""
+    paths = sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+    if not paths:
+        return "no model kept: the next run with the early warning fits one"
+    try:
+        with np.load(paths[-1], allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+        days = [dt.date.fromisoformat(d) for d in meta["days"]]
+        window = Window(tuple(days), int(meta["horizon"]))
+        rows = int(meta["rows"])
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        return f"the kept model {paths[-1]} cannot be read ({exc}): the next run fits again"
+    return (
+        f"model kept, fitted on {rows:,} snapshot row(s), {window.describe()}: the next "
+        "runs use it while what it learns from is unchanged (a week at most)"
+    )

@@ -173,3 +173,24 @@ def test_nightly_says_whether_the_next_run_can_be_incremental(make_project: Proj
     )
     code, out, _ = project.cli("doctor")
     assert "ok   nightly: the next run will be a full run: the configuration changed" in out
+
+
+def test_with_the_early_warning_on_it_says_whether_a_model_is_kept(
+    make_project: ProjectFactory,
+):
+    project = healthy_project(make_project)
+    assert "early warning" not in project.cli("doctor")[1]  # off in this project
+    settings = project.config_dir / "settings.yaml"
+    settings.write_text(
+        settings.read_text().replace("risk: {enabled: false}", "risk: {enabled: true}")
+    )
+    out = project.cli("doctor")[1]
+    assert "ok   early warning: no model kept: the next run with the early warning fits" in out
+    assert project.cli("run", "--as-of", "2026-01-03")[0] == 0
+    out = project.cli("doctor")[1]
+    assert "ok   early warning: model kept, fitted on " in out
+    assert "the next runs use it while what it learns from is unchanged" in out
+    (kept,) = (project.root / ".journey" / "model").iterdir()
+    kept.write_bytes(b"damaged")
+    code, out, _ = project.cli("doctor")
+    assert code == 0 and "cannot be read" in out and "the next run fits again" in out
