@@ -8,6 +8,7 @@ from metrics.contracts import (
     ACCOUNT_COLUMNS,
     Quarantine,
     examples,
+    not_a_number,
     numeric,
     parse_dates,
     require_columns,
@@ -31,6 +32,7 @@ def conform_accounts(
         raw = frame.with_row_index("__row").collect()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"source `{source}`: cannot read: {exc}", source=source) from exc
+    bad_arr = not_a_number("arr", schema)
     typed = (
         parse_dates(raw.lazy(), "start_date", schema["start_date"], source)
         .with_columns(
@@ -38,6 +40,7 @@ def conform_accounts(
             name=pl.col("name").cast(pl.String),
             csm_email=pl.col("csm_email").cast(pl.String).str.strip_chars(),
             arr=numeric("arr", schema, source),
+            __bad_arr=pl.lit(False) if bad_arr is None else bad_arr,  # of the text as it came
         )
         .collect()
     )
@@ -88,19 +91,15 @@ def conform_accounts(
         )
         typed = typed.join(duplicate.select("__row"), on="__row", how="anti")
 
-    if "arr" in schema:
-        bad_arr = typed.join(
-            raw.select("__row", pl.col("arr").alias("__raw_arr")), on="__row"
-        ).filter(pl.col("arr").is_null() & pl.col("__raw_arr").is_not_null())
-        bad_arr = bad_arr.filter(pl.col("__raw_arr").cast(pl.String).str.strip_chars() != "")
-        if bad_arr.height:
-            problems.append(
-                Quarantine(
-                    source,
-                    "arr is not a number (read as empty)",
-                    bad_arr.height,
-                    examples(bad_arr, "account_id"),
-                    kept=True,
-                )
+    not_numbers = typed.filter(pl.col("__bad_arr"))
+    if not_numbers.height:
+        problems.append(
+            Quarantine(
+                source,
+                "arr is not a number (read as empty)",
+                not_numbers.height,
+                examples(not_numbers, "account_id"),
+                kept=True,
             )
-    return typed.sort("__row").drop("__row"), problems
+        )
+    return typed.sort("__row").drop("__row", "__bad_arr"), problems

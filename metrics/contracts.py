@@ -156,8 +156,22 @@ def numeric(name: str, schema: pl.Schema, source: str) -> pl.Expr:
     if dtype.is_numeric() or dtype == pl.Null:
         return pl.col(name).cast(pl.Float64)
     if dtype == pl.String:
-        return pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+        return _number(pl.col(name).str.strip_chars())
     raise InputError(f"source `{source}`: column `{name}` must be numeric, found {dtype}")
+
+
+def not_a_number(name: str, schema: pl.Schema) -> pl.Expr | None:
+    """Whether the text in column `name` is not a number, which `numeric` reads as empty
+    (blank text is no value at all); None when the column is not text."""
+    if schema.get(name) != pl.String:
+        return None
+    text = pl.col(name).str.strip_chars()
+    return (text != "") & _number(text).is_null()
+
+
+def _number(text: pl.Expr) -> pl.Expr:
+    """Stripped text as a number, null where it is none."""
+    return text.cast(pl.Float64, strict=False)
 
 
 def examples(frame: pl.DataFrame, column: str, limit: int = 3) -> tuple[str, ...]:

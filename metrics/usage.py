@@ -14,6 +14,7 @@ from metrics.contracts import (
     DAILY_COLUMNS,
     EVENT_COLUMNS,
     as_text,
+    not_a_number,
     numeric,
     parse_dates,
     parse_timestamps,
@@ -55,17 +56,14 @@ def type_events(frame: pl.LazyFrame, timezone: str, source: str = "events") -> p
     schema = frame.collect_schema()
     require_columns(schema, EVENT_COLUMNS, source)
     extra = [c for c in schema.names() if c not in ("account_id", "timestamp", "event", "user_id")]
-    value = numeric(EVENT_VALUE, schema, source)
-    flag = []
-    if schema.get(EVENT_VALUE) == pl.String:
-        text = pl.col(EVENT_VALUE).str.strip_chars()
-        flag = [(value.is_null() & (text != "")).alias(NOT_A_NUMBER)]
+    flagged = not_a_number(EVENT_VALUE, schema)
+    flag = [] if flagged is None else [flagged.alias(NOT_A_NUMBER)]
     typed = parse_timestamps(frame, "timestamp", schema["timestamp"], source).select(
         pl.col("account_id").cast(pl.String),
         pl.col("timestamp"),
         pl.col("event").cast(pl.String),
         as_text("user_id", schema).alias("user_id"),
-        value.alias(EVENT_VALUE),
+        numeric(EVENT_VALUE, schema, source).alias(EVENT_VALUE),
         *[pl.col(c) for c in extra if c != EVENT_VALUE],
         *flag,
     )

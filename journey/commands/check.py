@@ -15,7 +15,7 @@ from journey.config.errors import ConfigProblem, sort_key
 from journey.config.loader import Config, validate_config
 from journey.errors import ExitCode, UsageError
 from metrics.accounts import conform_accounts
-from metrics.contracts import numeric
+from metrics.contracts import not_a_number
 from metrics.definitions import SumMetric
 from metrics.sources import scan
 from metrics.usage import EVENT_VALUE, conform_daily, conform_events
@@ -61,11 +61,10 @@ def source_facts(config: Config) -> SourceFacts:
 def _not_numbers(raw: pl.LazyFrame, column: str, limit: int = 3) -> list[str]:
     """Up to `limit` values of the text `column` that a run reads as empty, not being numbers
     (`metrics.contracts.numeric`); none when the source holds numbers there."""
-    schema = raw.collect_schema()
-    if schema.get(column) != pl.String:
+    bad = not_a_number(column, raw.collect_schema())
+    if bad is None:
         return []
     text = pl.col(column).str.strip_chars()
-    bad = (text != "") & numeric(column, schema, "events").is_null()
     values = raw.filter(bad).select(text).unique(maintain_order=True).head(limit).collect()
     return [str(v) for v in values[column].to_list()]
 
