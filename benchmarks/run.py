@@ -380,10 +380,10 @@ def _night(project: Path, as_of: dt.date, early_warning: bool, refit: bool = Fal
     if refit:
         shutil.rmtree(project / ".journey" / "model", ignore_errors=True)
     inc = _journey(project, as_of, "auto", early_warning)
-    why = json.loads(inc.output)["why_full"]
-    if why is not None:
-        raise SystemExit(f"the run of {as_of} was not incremental: {why}")
-    model = json.loads(inc.output)["model"]
+    said = json.loads(inc.output)
+    if said["why_full"] is not None:
+        raise SystemExit(f"the run of {as_of} was not incremental: {said['why_full']}")
+    model = said["model"]
     wanted = "(fitted tonight)" if refit else "(kept from an earlier night)"
     if early_warning and not (model or "").endswith(wanted):
         raise SystemExit(f"the night's early warning model was not {wanted[1:-1]}: {model}")

@@ -129,10 +129,10 @@ def build_snapshots(
 ) -> Snapshots:
     """Labelled snapshots on the `training_days`, plus as_of itself (only as_of when not
     `labelled`: what scoring with a kept model needs)."""
-    days = training_days(first_start(history, as_of), as_of, horizon, every, max_days)
-    if not labelled:
-        days = []
-        history = _watched_on(history, as_of)
+    if labelled:
+        days = training_days(first_start(history, as_of), as_of, horizon, every, max_days)
+    else:
+        days, history = [], _watched_on(history, as_of)
     milestones = milestone_table(history.grid, history.accounts, journeys)
     all_days = [*days, as_of]
     progress = snapshot_progress(history.grid, history.accounts, journeys, all_days)
