@@ -685,6 +685,8 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.days) > 1 and not args.incremental:
         parser.error("several --days lengths go with --incremental only")
+    if args.refit and not (args.early_warning and args.incremental):
+        parser.error("--refit measures a night's fit: it goes with --early-warning --incremental")
     sys.path.insert(0, str(HERE))
     sys.exit(run_main(args))
 

@@ -112,16 +112,27 @@ def test_csv_events_files_are_compared_with_the_peer_reading_them_too(tmp_path: 
     assert '"data/events/**/*.csv"' in (project / "config" / "settings.yaml").read_text()
 
 
-def test_several_history_lengths_need_the_nightly_case(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "30,60"], "several --days lengths go with --incremental only"),
+        (["--refit", "--incremental"], "--refit measures a night's fit: it goes with"),
+        (["--refit", "--early-warning"], "--refit measures a night's fit: it goes with"),
+    ],
+    ids=["days", "refit-without-early-warning", "refit-without-a-night"],
+)
+def test_options_that_need_another_are_refused(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
     done = subprocess.run(
-        [sys.executable, str(RUN), "--days", "30,60", "--data", str(tmp_path)],
+        [sys.executable, str(RUN), *args, "--data", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert done.returncode == 2
-    assert "several --days lengths go with --incremental only" in done.stderr
+    assert message in done.stderr
     assert not list(tmp_path.iterdir())  # nothing generated
 
 
