@@ -9,7 +9,13 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from journey.risk.history import load_history, watched_history
-from journey.risk.labels import build_snapshots, labels, snapshot_days, training_days
+from journey.risk.labels import (
+    build_snapshots,
+    grid_parts,
+    labels,
+    snapshot_days,
+    training_days,
+)
 from journey.risk.timeline import milestone_table
 
 ANA = "ana@example.com"
@@ -100,3 +106,30 @@ def test_todays_rows_alone_are_those_of_the_whole_build(synthetic) -> None:  # t
         assert_frame_equal(alone.current, whole.current, check_exact=True)
         watched = history.grid.filter(pl.col("day") == as_of)["account_id"]
         assert watched.n_unique() < history.accounts.height  # some accounts left out
+
+
+def test_snapshots_built_part_by_part_are_those_built_at_once(synthetic) -> None:  # type: ignore[no-untyped-def]
+    """A large grid is cut into parts of whole accounts (`grid_parts`); the rows, in their
+    order (which the fit's sample and folds depend on), are the same however it is cut."""
+    as_of = dt.date(2026, 5, 1)
+    config = synthetic.config()
+    history = watched_history(config, as_of)
+    ids = history.grid["account_id"]
+    sizes = [history.grid.height // 7, 97, 1]  # a part per account at 1
+    parts = [list(grid_parts(history, rows)) for rows in sizes]
+    assert [len(p) for p in parts][-1] == ids.n_unique() and len(parts[0]) > 2
+    for cut in parts:
+        assert_frame_equal(pl.concat([part.grid for part in cut]), history.grid)
+        for part in cut:  # whole accounts, each part with its own accounts only
+            assert (
+                part.accounts["account_id"].sort().equals(part.grid["account_id"].unique().sort())
+            )
+    for labelled in (True, False):
+        whole = build_snapshots(history, config.journeys, as_of, horizon=14, labelled=labelled)
+        assert whole.current.height > 20 and (whole.labelled.height > 200 or not labelled)
+        for rows in sizes:
+            cut = build_snapshots(
+                history, config.journeys, as_of, 14, labelled=labelled, part_rows=rows
+            )
+            assert_frame_equal(cut.labelled, whole.labelled, check_exact=True)
+            assert_frame_equal(cut.current, whole.current, check_exact=True)
