@@ -83,8 +83,9 @@ def training_key(
     """
     end = window.label_end
     grid, accounts = history.grid, history.accounts
-    if end is not None:
-        grid = grid.filter(pl.col("day") <= end)
+    rows = None
+    if end is not None:  # the grid's rows by a mask of its hashes: no copy of the grid
+        rows = grid["day"] <= end
         accounts = accounts.filter(pl.col("start_date") <= end)
     parts = {
         "version": MODEL_VERSION,
@@ -95,7 +96,7 @@ def training_key(
         "settings": settings,
         "days": [d.isoformat() for d in window.days],
         "accounts": _digest(accounts.sort("account_id")),
-        "grid": _digest(grid),
+        "grid": _digest(grid, rows),
     }
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -108,10 +109,14 @@ def _version(package: str) -> str:
         return "none"
 
 
-def _digest(frame: pl.DataFrame) -> str:
-    """A digest of a frame's rows, in order, and of its schema (row hashes are polars',
-    stable within a polars version, which the key holds)."""
-    hashes = frame.hash_rows(seed=0).to_numpy().tobytes() if frame.width else b""
+def _digest(frame: pl.DataFrame, rows: pl.Series | None = None) -> str:
+    """A digest of a frame's rows (those where `rows` is true, if given), in order, and of
+    its schema (row hashes are polars', stable within a polars version, which the key
+    holds; a row's hash is of that row alone)."""
+    hashes = b""
+    if frame.width:
+        hashed = frame.hash_rows(seed=0)
+        hashes = (hashed if rows is None else hashed.filter(rows)).to_numpy().tobytes()
     schema = str(list(frame.schema.items())).encode()
     return hashlib.sha256(schema + b"\0" + hashes).hexdigest()
 
