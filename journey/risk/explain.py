@@ -11,6 +11,7 @@ weekly_active_10 is due".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -66,14 +67,15 @@ def reference_values(model: RiskModel, train: pl.DataFrame) -> np.ndarray:
 
 
 def _num(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     number = float(value)
     return str(round(number)) if abs(number - round(number)) < 1e-9 else f"{number:.1f}"
 
 
 def _days(n: Any) -> str:
-    return "1 day" if _num(n) == "1" else f"{_num(n)} days"
+    number = _num(n)
+    return "1 day" if number == "1" else f"{number} days"
 
 
 def _metric_trend(metric: str, row: Row) -> str:
@@ -174,26 +176,22 @@ def drivers(
     groups: dict[str, list[int]] = {}
     for j, name in enumerate(features):
         groups.setdefault(feature_group(name), []).append(j)
-    matrix = model.encoding.matrix(rows)
-    base = model.probabilities(matrix)
     names = list(groups)
-    # One batch: every row once per group, with that group's features set to the reference.
-    blocks = []
-    for name in names:
-        block = matrix.copy()
-        block[:, groups[name]] = reference[groups[name]]
-        blocks.append(block)
-    occluded = model.probabilities(np.vstack(blocks)).reshape(len(names), -1)
-    effects = base[None, :] - occluded  # (groups, rows)
+    # Every row, then every row once per group with that group's features at the reference.
+    matrix = model.encoding.matrix(rows)
+    probabilities = model.forest.occluded(matrix, [groups[n] for n in names], reference)
+    effects = probabilities[:1] - probabilities[1:]  # (groups, rows)
     typical = dict(zip(features, reference.tolist(), strict=True))
+    orders = np.argsort(-effects, axis=0, kind="stable").T.tolist()
+    strengths = effects.T.tolist()
     result = []
-    for i, row in enumerate(rows.iter_rows(named=True)):
-        order = np.argsort(-effects[:, i], kind="stable")
-        chosen = [
-            names[g]
-            for g in order
-            if effects[g, i] >= MIN_EFFECT and _worse_than_reference(names[g], row, typical)
-        ][:top]
+    for order, strength, row in zip(orders, strengths, rows.iter_rows(named=True), strict=True):
+        chosen: list[str] = []
+        for g in order:
+            if len(chosen) == top or strength[g] < MIN_EFFECT:
+                break
+            if _worse_than_reference(names[g], row, typical):
+                chosen.append(names[g])
         result.append(_sentences(chosen or ["milestone"], row))
     return result
 
