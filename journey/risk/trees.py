@@ -149,7 +149,7 @@ class Forest:
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         """The probability of each row of `matrix` (rows x features, float64, NaN missing)."""
-        return self._probabilities(matrix, matrix.shape[0], [])
+        return self.occluded(matrix, [], np.empty(matrix.shape[1]))[0]
 
     def occluded(
         self, matrix: np.ndarray, groups: list[list[int]], reference: np.ndarray
@@ -158,52 +158,25 @@ class Forest:
         of input columns set to `reference`'s values (how the drivers weigh a group).
 
         Equal bit for bit to `probabilities` of the rows stacked with their occluded copies,
-        at a fraction of the work: a tree that reads none of a group's columns gives an
-        occluded copy the leaf it gives the row itself, so for each tree only the copies of
-        the groups it reads are followed down it; the others take the row's own leaf value,
-        and every score adds the same values in the same order.
+        at a fraction of the work (`_tree`): a copy goes down a tree with its row until a
+        node that reads its group sends the reference the other way, and only from there is
+        it followed on its own; the others take the row's leaf.
         """
-        rows = matrix.shape[0]
-        # Column-major, as the trees read it a column at a time.
-        stacked = np.empty((rows * (1 + len(groups)), matrix.shape[1]), order="F")
-        for b, columns in enumerate([[], *groups]):
-            stacked[b * rows : (b + 1) * rows] = matrix
-            stacked[b * rows : (b + 1) * rows, columns] = reference[columns]
-        # Which groups each tree reads: its inner nodes' fold columns, as input columns.
         a = self.arrays
-        trees = len(a["tree_nodes"]) - 1
-        tree = np.repeat(np.arange(trees), np.diff(a["tree_nodes"]))
-        fold = np.repeat(np.arange(self.folds), np.diff(a["fold_trees"]))
-        inner = ~a["is_leaf"]
-        tree_reads = np.zeros((trees, matrix.shape[1]), dtype=bool)
-        tree_reads[tree[inner], a["column_order"][fold[tree[inner]], a["feature"][inner]]] = True
-        in_group = np.zeros((matrix.shape[1], len(groups)), dtype=bool)
-        for g, columns in enumerate(groups):
-            in_group[columns, g] = True
-        unread = [(np.flatnonzero(~row) + 1).tolist() for row in (tree_reads @ in_group)]
-        return self._probabilities(stacked, rows, unread).reshape(-1, rows)
-
-    def _probabilities(self, matrix: np.ndarray, block: int, unread: list[list[int]]) -> np.ndarray:
-        """The probability of each row of `matrix`, seen as blocks of `block` rows. Tree `t`
-        is not followed for the blocks `unread[t]` names (none when `unread` is empty): their
-        rows take the first block's leaf values, as copies of it on the columns it reads."""
-        a = self.arrays
-        total = np.zeros(matrix.shape[0])
-        blocks = matrix.shape[0] // block if block else 0
+        rows, features = matrix.shape
+        score_shape = (1 + len(groups), rows)
+        total = np.zeros(score_shape)
         for f in range(self.folds):
+            order = a["column_order"][f]
             columns = self._fold_columns(f, matrix)
-            score = np.zeros(matrix.shape[0])
+            at_reference = [c[0] for c in self._fold_columns(f, reference[None, :])]
+            member = np.zeros((features, len(groups)), dtype=bool)  # fold column j is in g
+            for g, group in enumerate(groups):
+                member[:, g] = np.isin(order, group)
+            score = np.zeros(score_shape)
             score += a["baseline"][f]
             for t in range(a["fold_trees"][f], a["fold_trees"][f + 1]):
-                skipped = unread[t] if unread else []
-                rows = None
-                if skipped:
-                    followed = [b for b in range(blocks) if b not in skipped]
-                    rows = np.concatenate([np.arange(b * block, (b + 1) * block) for b in followed])
-                values = self._tree(t, f, columns, rows)
-                for b in skipped:
-                    values[b * block : (b + 1) * block] = values[:block]
-                score += values
+                score += self._tree(t, f, columns, at_reference, member)
             total += 1.0 / (1.0 + np.exp(a["sigmoid_a"][f] * score + a["sigmoid_b"][f]))
         return total / self.folds
 
@@ -222,43 +195,84 @@ class Forest:
         return columns
 
     def _tree(
-        self, t: int, f: int, columns: list[np.ndarray], start: np.ndarray | None = None
+        self,
+        t: int,
+        f: int,
+        columns: list[np.ndarray],
+        reference: list[float],
+        member: np.ndarray,
     ) -> np.ndarray:
-        """Tree `t`'s leaf value for every row (only for the rows `start` names, when given),
-        splitting the rows node by node."""
+        """Tree `t`'s leaf value for every row (`[0]`) and for every row's copy with group
+        `g`'s fold columns (`member[:, g]`) at `reference` (`[1 + g]`), splitting the rows
+        node by node.
+
+        A copy differs from its row only in its group's columns, so it takes the row's path
+        down to a node that reads one of them and sends the reference the other way than
+        the row; there it leaves, and walks on alone, every node of its group sending it
+        the reference's way. Copies that never leave take their row's leaf.
+        """
         a = self.arrays
         low = a["tree_nodes"][t]
-        bitsets = a["left_bitsets"][a["tree_bitsets"][t] :]
-        known = a["known_bitsets"][a["known_offsets"][f] :]
-        out = np.empty(len(columns[0]) if columns else 0)
-        stack = [(0, np.arange(out.size) if start is None else start)]
+        out = np.empty((1 + member.shape[1], len(columns[0]) if columns else 0))
+        apart = []  # (group, rows, leaf value) of the copies that left their rows' path
+        # (node, rows, group of the copies walking alone or -1 for the rows themselves,
+        #  the groups whose copies still go with the rows)
+        everyone = np.arange(out.shape[1])
+        stack = [(0, everyone, -1, tuple(range(member.shape[1])))]
         while stack:
-            local, rows = stack.pop()
+            local, rows, group, along = stack.pop()
             node = low + local
             if a["is_leaf"][node]:
-                out[rows] = a["value"][node]
+                if group < 0:
+                    out[0, rows] = a["value"][node]
+                else:
+                    apart.append((group, rows, a["value"][node]))
                 continue
             if rows.size == 0:
                 continue
             feature = a["feature"][node]
-            x = columns[feature][rows]
-            missing = np.isnan(x)
-            if a["is_categorical"][node]:
-                codes = np.where(missing | (x < 0), 0, x).astype(np.int64)
-                valid = ~missing & (x >= 0)
-                go_left = valid & _in_bitset(bitsets[a["bitset"][node]], codes)
-                known_here = valid & _in_bitset(known[a["known_index"][f][feature]], codes)
-                missing = ~go_left & ~known_here
-            else:
-                with np.errstate(invalid="ignore"):
-                    go_left = x <= a["threshold"][node]
-            if a["missing_left"][node]:
-                go_left |= missing
-            else:
-                go_left &= ~missing
-            stack.append((int(a["right"][node]), rows[~go_left]))
-            stack.append((int(a["left"][node]), rows[go_left]))
+            left, right = int(a["left"][node]), int(a["right"][node])
+            if group >= 0 and member[feature, group]:
+                ref_left = self._left(t, f, node, np.array([reference[feature]]))[0]
+                stack.append((left if ref_left else right, rows, group, ()))
+                continue
+            go_left = self._left(t, f, node, columns[feature][rows])
+            along_left = along_right = along
+            if group < 0 and (leaving := [g for g in along if member[feature, g]]):
+                ref_left = bool(self._left(t, f, node, np.array([reference[feature]]))[0])
+                away = rows[~go_left] if ref_left else rows[go_left]
+                for g in leaving:
+                    stack.append((left if ref_left else right, away, g, ()))
+                stay = tuple(g for g in along if g not in leaving)
+                along_left, along_right = (along, stay) if ref_left else (stay, along)
+            stack.append((right, rows[~go_left], group, along_right))
+            stack.append((left, rows[go_left], group, along_left))
+        out[1:] = out[0]
+        for group, rows, value in apart:
+            out[1 + group, rows] = value
         return out
+
+    def _left(self, t: int, f: int, node: int, x: np.ndarray) -> np.ndarray:
+        """Whether each value `x` of the node's fold column goes left at node `node` of
+        tree `t` (of fold `f`)."""
+        a = self.arrays
+        missing = np.isnan(x)
+        if a["is_categorical"][node]:
+            codes = np.where(missing | (x < 0), 0, x).astype(np.int64)
+            valid = ~missing & (x >= 0)
+            bitset = a["left_bitsets"][a["tree_bitsets"][t] + a["bitset"][node]]
+            index = a["known_offsets"][f] + a["known_index"][f][a["feature"][node]]
+            go_left = valid & _in_bitset(bitset, codes)
+            known_here = valid & _in_bitset(a["known_bitsets"][index], codes)
+            missing = ~go_left & ~known_here
+        else:
+            with np.errstate(invalid="ignore"):
+                go_left = x <= a["threshold"][node]
+        if a["missing_left"][node]:
+            go_left |= missing
+        else:
+            go_left &= ~missing
+        return go_left
 
 
 def _offsets_ok(offsets: np.ndarray, parts: int, total: int) -> bool:
