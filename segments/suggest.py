@@ -102,6 +102,12 @@ def _split(
         return {"field": field, "is_null": False}, {"field": field, "is_null": True}
     if feature.kind == "equals":
         return {"not": {"field": field, "eq": feature.value}}, {"field": field, "eq": feature.value}
+    if math.isinf(threshold) and (threshold > 0) != nan_left:
+        # scikit-learn's split of the missing values from all the others (`x <= inf` or
+        # `x <= -inf`, the missing ones sent the other way): no threshold to write.
+        present: Cond = {"field": field, "is_null": False}
+        absent: Cond = {"field": field, "is_null": True}
+        return (present, absent) if threshold > 0 else (absent, present)
     finite = values[~np.isnan(values)]
     low = float(finite[finite <= threshold].max()) if (finite <= threshold).any() else threshold
     high = float(finite[finite > threshold].min()) if (finite > threshold).any() else math.inf

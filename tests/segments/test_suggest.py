@@ -114,3 +114,16 @@ def test_flow_quotes_text_values_but_not_names() -> None:
     assert flow({"field": "region", "in": ["NO", "EMEA"]}) == '{field: region, in: ["NO", "EMEA"]}'
     assert flow({"not": {"icp": "saas"}}) == "{not: {icp: saas}}"
     assert rule_id("b", 1) == "b_a" and rule_id("b", 27) == "b_aa"
+
+
+def test_a_split_of_the_missing_values_is_a_rule_on_missing() -> None:
+    """scikit-learn splits a numeric column's missing values from the rest at `x <= inf`:
+    that is a rule on `is_null`, not a threshold (it raised OverflowError)."""
+    frame, _ = accounts()
+    groups = ["unsized" if e is None else "sized" for e in frame["employees"].to_list()]
+    learned = learn_rules(frame, groups, ("saas",), skip={"account_id"}, max_depth=1)
+    assert {rule.group: rule.when for rule in learned.rules} == {
+        "sized": {"field": "employees", "is_null": False},
+        "unsized": {"field": "employees", "is_null": True},
+    }
+    assert all(rule.precision == 1.0 for rule in learned.rules)
