@@ -16,7 +16,8 @@ from journey.cli_app import (
     user_errors,
 )
 from journey.errors import DataError
-from journey.risk.history import load_history, newest_usage_day
+from journey.risk.history import newest_usage_day, read_history
+from journey.suggest.summary import Behaviour, account_summary
 
 
 @segments_app.command("suggest")
@@ -49,13 +50,16 @@ def suggest(
         day = parse_date(as_of, "--as-of") or newest_usage_day(config)
         if day is None:
             raise DataError("no usage data found; pass --as-of")
-        history = load_history(config, day)
+        accounts, rows = read_history(
+            config, day, lambda part: account_summary(part, days, config.journeys)
+        )
+        behaviour = Behaviour(day, days, tuple(config.metrics), accounts, rows.sort("account_id"))
         icp_ids = tuple(icp.id for icp in config.icps)
         try:
-            from journey.suggest import suggest as suggest_segments  # scikit-learn: on use
+            from journey.suggest.behaviour import suggest as suggest_segments  # scikit-learn
             from journey.suggest.render import text_lines, yaml_text
 
-            result = suggest_segments(history, config.journeys, icp_ids, days, clusters, depth)
+            result = suggest_segments(behaviour, icp_ids, clusters, depth)
         except ValueError as exc:
             raise DataError(str(exc)) from exc
         if output == "yaml":

@@ -13,8 +13,8 @@ nightly run; here they are simply not used.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -95,13 +95,20 @@ def newest_usage_day(config: Config) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
-def load_history(config: Config, until: dt.date) -> History:
-    """Read the sources and compute every account's metric values for each day up to `until`.
+def read_history(
+    config: Config, until: dt.date, reduce: Callable[[History], pl.DataFrame]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read the sources, compute every account's metric values for each day up to `until`,
+    and return the accounts (`History.accounts`) and `reduce` of the history, part by part.
 
     The same one pass over the usage data as a full nightly evaluation (`journey.evaluate`):
     one join of the usage rows on the accounts both checks and places them in the grid; a
     large history is computed batch by batch of accounts, as a full run is
-    (`journey.batches`).
+    (`journey.batches`). Each batch's grid, of whole accounts, goes to `reduce` (as the grid
+    of a `History` of all the accounts) as soon as it is computed, and only what `reduce`
+    returns is kept, the parts concatenated in batch order: so a reader that needs less
+    than every account's every day (the watched rows, a summary per account) never holds
+    the whole grid.
     """
     sources = config.settings.sources
     accounts, _ = conform_accounts(scan(sources.accounts, config.root, "accounts"))
@@ -109,13 +116,26 @@ def load_history(config: Config, until: dt.date) -> History:
     started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= until))
     try:
         started_df = started.collect()
+        known = history_accounts(started_df)
+        metrics = tuple(config.metrics)
+
         index = account_index(started_df.lazy(), until).collect()
         usage = _usage(config, placed_accounts(accounts.lazy(), index.lazy()))
         batches, limit = planned(config, started_df, index, _sql_rows(config, usage))
         activity = activity_source(usage)
+
+        def reduced(part: pl.DataFrame) -> pl.DataFrame:
+            if activity is None:  # no usage source: no activity either
+                part = part.with_columns(last_active=pl.lit(None, dtype=pl.Date))
+            return reduce(History(until=until, accounts=known, grid=part, metrics=metrics))
+
         if len(batches) == 1:
             parts = [
-                daily_values(index, usage, config.metrics, activity=activity).collect(engine=ENGINE)
+                reduced(
+                    daily_values(index, usage, config.metrics, activity=activity).collect(
+                        engine=ENGINE
+                    )
+                )
             ]
         else:  # a large history: batch by batch of accounts, as a full run reads it
             compacted = compact_sources(
@@ -125,22 +145,22 @@ def load_history(config: Config, until: dt.date) -> History:
                 scratch_root(config), compacted, index, batches, ENGINE, limit
             ) as spilled:
                 parts = [
-                    compact_daily_values(
-                        batch.index, batch.rows, config.metrics, activity=activity
-                    ).collect(engine=ENGINE)
+                    reduced(
+                        compact_daily_values(
+                            batch.index, batch.rows, config.metrics, activity=activity
+                        ).collect(engine=ENGINE)
+                    )
                     for batch in spilled.each()
                 ]
-        if activity is None:  # no usage source: no activity either
-            parts = [part.with_columns(last_active=pl.lit(None, dtype=pl.Date)) for part in parts]
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"input data could not be read: {first_line(exc)}") from exc
-    grid_df = pl.concat(parts)
-    return History(
-        until=until,
-        accounts=history_accounts(started_df),
-        grid=grid_df,
-        metrics=tuple(config.metrics),
-    )
+    return known, pl.concat(parts)
+
+
+def load_history(config: Config, until: dt.date) -> History:
+    """Every account's metric values for each day up to `until` (`read_history`)."""
+    accounts, grid = read_history(config, until, lambda part: part.grid)
+    return History(until=until, accounts=accounts, grid=grid, metrics=tuple(config.metrics))
 
 
 def watched_grid(config: Config, history: History) -> pl.DataFrame:
@@ -152,5 +172,5 @@ def watched_grid(config: Config, history: History) -> pl.DataFrame:
 def watched_history(config: Config, until: dt.date) -> History:
     """`load_history` cut to each account's watch end (`watched_grid`): what the early
     warning learns from and scores, in the rows the nightly run keeps."""
-    history = load_history(config, until)
-    return dataclasses.replace(history, grid=watched_grid(config, history))
+    accounts, grid = read_history(config, until, lambda part: watched_grid(config, part))
+    return History(until=until, accounts=accounts, grid=grid, metrics=tuple(config.metrics))

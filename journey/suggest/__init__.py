@@ -1,5 +1,5 @@
-"""Segment suggestions: behaviour clusters from early usage, and rules that predict them."""
+"""Segment suggestions: behaviour clusters from early usage, and rules that predict them.
 
-from journey.suggest.behaviour import Suggestion, suggest
-
-__all__ = ["Suggestion", "suggest"]
+`journey.suggest.summary` reads per account what the suggestions learn from;
+`journey.suggest.behaviour` clusters and learns (it imports scikit-learn, so only on use).
+"""

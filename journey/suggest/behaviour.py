@@ -18,10 +18,8 @@ import polars as pl
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from journey.journeys import Journey
-from journey.risk.history import History
 from journey.risk.model import single_thread
-from journey.risk.timeline import milestone_table
+from journey.suggest.summary import OUTCOMES, Behaviour
 from segments.suggest import LearnedRules, learn_rules
 
 #: Account columns that are bookkeeping, not attributes a segment rule should test.
@@ -49,27 +47,6 @@ class Suggestion:
     rules: LearnedRules
     journeys: tuple[str, ...]  # the most common journey today among each rule's accounts
     depth: int
-
-
-def checkpoints(days: int) -> tuple[int, ...]:
-    return tuple(sorted({max(1, days // 3), max(1, 2 * days // 3), days}))
-
-
-def early_behaviour(history: History, days: int) -> pl.DataFrame:
-    """One row per account at least `days` in: `M@d` for each metric M and checkpoint d."""
-    marks = checkpoints(days)
-    rows = history.grid.with_columns(
-        at=(pl.col("day") - pl.col("start_date")).dt.total_days()
-    ).filter(pl.col("at").is_in(list(marks)))
-    wide = rows.pivot(on="at", index="account_id", values=list(history.metrics))
-    renamed = {
-        f"{m}_{d}" if len(history.metrics) > 1 else str(d): f"{m}@{d}"
-        for m in history.metrics
-        for d in marks
-    }
-    wide = wide.rename({k: v for k, v in renamed.items() if k in wide.columns})
-    columns = [f"{m}@{d}" for m in history.metrics for d in marks]
-    return wide.drop_nulls(columns).select("account_id", *columns).sort("account_id")
 
 
 def cluster(matrix: np.ndarray, k: int | None, seed: int = 0) -> np.ndarray:
@@ -102,20 +79,6 @@ def _by_engagement(labels: np.ndarray, scaled: np.ndarray) -> np.ndarray:
     return rank[labels]
 
 
-def outcomes(history: History, journeys: dict[str, Journey]) -> pl.DataFrame:
-    """Per account on the newest day: on-time share of due milestones, completed, off track."""
-    until = history.until
-    table = milestone_table(history.grid, history.accounts, journeys)
-    achieved = pl.col("achieved_on").is_not_null()
-    due = pl.col("due_on") <= until
-    return table.group_by("account_id").agg(
-        due=due.sum(),
-        on_time=(due & achieved & (pl.col("achieved_on") <= pl.col("due_on"))).sum(),
-        completed=achieved.all(),
-        off_track=(~achieved & (pl.col("overdue_from") <= until)).any(),
-    )
-
-
 def _share(part: pl.Series, whole: pl.Series | None = None) -> float:
     numerator = float(part.cast(pl.Float64).fill_null(0).to_numpy().sum())
     denominator = (
@@ -130,27 +93,22 @@ def _most_common(values: pl.Series) -> str:
 
 
 def suggest(
-    history: History,
-    journeys: dict[str, Journey],
+    behaviour: Behaviour,
     icp_ids: tuple[str, ...],
-    days: int = 30,
     k: int | None = None,
     depth: int = 3,
 ) -> Suggestion:
     """Cluster early behaviour, describe the clusters, and learn attribute rules for them."""
-    behaviour = early_behaviour(history, days)
-    if behaviour.height < 20:
+    days, rows = behaviour.days, behaviour.rows
+    if rows.height < 20:
         raise ValueError(
-            f"only {behaviour.height} accounts are {days}+ days into their journey; "
-            "use a smaller --days"
+            f"only {rows.height} accounts are {days}+ days into their journey; use a smaller --days"
         )
     with single_thread():  # k-means uses OpenMP too (see journey.risk.model.single_thread)
-        labels = cluster(behaviour.drop("account_id").to_numpy(), k)
+        labels = cluster(rows.select(behaviour.columns).to_numpy(), k)
     names = [f"behaviour_{i + 1}" for i in labels]
-    frame = (
-        behaviour.with_columns(cluster=pl.Series(names))
-        .join(history.accounts, on="account_id", how="inner")
-        .join(outcomes(history, journeys), on="account_id", how="left")
+    frame = rows.with_columns(cluster=pl.Series(names)).join(
+        behaviour.accounts, on="account_id", how="inner", maintain_order="left"
     )
     clusters = []
     for name in sorted(set(names), key=lambda n: int(n.split("_")[1])):
@@ -160,7 +118,8 @@ def suggest(
                 name=name,
                 accounts=members.height,
                 medians={
-                    m: float(np.median(members[f"{m}@{days}"].to_numpy())) for m in history.metrics
+                    m: float(np.median(members[f"{m}@{days}"].to_numpy()))
+                    for m in behaviour.metrics
                 },
                 on_time=_share(members["on_time"], members["due"]),
                 completed=_share(members["completed"]),
@@ -170,9 +129,7 @@ def suggest(
                 ),
             )
         )
-    attributes = frame.drop(
-        *behaviour.columns[1:], "cluster", "due", "on_time", "completed", "off_track"
-    )
+    attributes = frame.drop(*behaviour.columns, "cluster", *OUTCOMES)
     learned = learn_rules(
         attributes, frame["cluster"].to_list(), icp_ids, skip=NOT_ATTRIBUTES, max_depth=depth
     )
@@ -182,7 +139,7 @@ def suggest(
     ]
     return Suggestion(
         days=days,
-        as_of=history.until,
+        as_of=behaviour.until,
         clusters=tuple(clusters),
         agreement=float(
             adjusted_rand_score(frame["segment"].to_list(), frame["cluster"].to_list())

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 
 import journey.risk.history as risk_history
 import journey.risk.service as risk_service
+from journey.config import Config
 from journey.nightly import run_nightly
 from journey.risk.history import History, watched_grid
 from journey.store import make_engine
@@ -36,7 +37,15 @@ from journey.store.carried import HISTORY, state_root
 from support import Project
 
 PRIOR, NEXT = day(4), day(5)
-READ_ALL = risk_history.load_history  # the tests stub the module's name
+READ = risk_history.read_history  # the tests stub the module's name
+
+
+def read_all(config: Config, until: dt.date) -> History:
+    """Every account's every day, read from the usage (what the stubs stand in for)."""
+    accounts, grid = READ(config, until, lambda part: part.grid)
+    return History(until=until, accounts=accounts, grid=grid, metrics=tuple(config.metrics))
+
+
 ACCOUNTS = [("a", day(0), "basic"), ("b", day(2), "pro"), ("gone", day(1), "basic")]
 
 
@@ -86,7 +95,7 @@ def stored(tmp_path: Path, learned: Learned) -> tuple[Project, Engine]:
 
 def assert_read_from_all_usage(project: Project, history: History, as_of: dt.date) -> None:
     config = project.config()
-    want = READ_ALL(config, as_of)
+    want = read_all(config, as_of)
     assert history.until == as_of
     # The rows the early warning can read: each account's days up to its watch end.
     assert_frame_equal(history.grid, watched_grid(config, want), check_exact=True)
@@ -104,7 +113,7 @@ def test_the_next_run_extends_the_kept_grid_without_reading_the_history(
     project, engine = stored
     assert_read_from_all_usage(project, learned.histories[0], PRIOR)
     assert len(list(state_root(project.config()).glob(f"*/{HISTORY}"))) == 1
-    monkeypatch.setattr(risk_history, "load_history", no_reading)
+    monkeypatch.setattr(risk_history, "read_history", no_reading)
     outcome = run_nightly(project.config(), engine, NEXT)
     assert outcome.why_full is None
     assert "early warning: 0 on-track account(s)" in outcome.warnings[-2]
@@ -132,7 +141,7 @@ def test_accounts_that_leave_or_start_since_the_kept_grid(
 ):
     project, engine = stored
     change(project)
-    monkeypatch.setattr(risk_history, "load_history", no_reading)
+    monkeypatch.setattr(risk_history, "read_history", no_reading)
     assert run_nightly(project.config(), engine, NEXT).why_full is None
     assert_read_from_all_usage(project, learned.histories[1], NEXT)
 
@@ -157,11 +166,11 @@ def test_a_lost_grid_is_read_again_and_kept_for_the_night_after(
     damage(project)
     reads: list[dt.date] = []
 
-    def counted(config, until):  # type: ignore[no-untyped-def]
+    def counted(config, until, reduce):  # type: ignore[no-untyped-def]
         reads.append(until)
-        return READ_ALL(config, until)
+        return READ(config, until, reduce)
 
-    monkeypatch.setattr(risk_history, "load_history", counted)
+    monkeypatch.setattr(risk_history, "read_history", counted)
     with caplog.at_level(logging.WARNING, logger="journey"):
         outcome = run_nightly(project.config(), engine, NEXT)
     assert outcome.why_full is None  # the rules still run incrementally
