@@ -30,13 +30,19 @@ def _behaviour(config: Config, until: dt.date, days: int) -> tuple[Behaviour, in
     return Behaviour(until, days, metrics, accounts, rows.sort("account_id")), len(parts)
 
 
-def test_suggestions_learned_part_by_part_are_those_learned_at_once(tmp_path: Path) -> None:
-    shutil.copytree(example_config_dir(), tmp_path / "config")
-    accounts = generate_accounts(300, seed=4)
-    write_demo_data(tmp_path / "data", accounts, generate_events(accounts, seed=4))
-    config = load_config(tmp_path / "config")
+def _demo(root: Path, accounts: int, seed: int) -> tuple[Config, dt.date]:
+    """Demo accounts and events with the example config, and their newest day."""
+    shutil.copytree(example_config_dir(), root / "config")
+    rows = generate_accounts(accounts, seed=seed)
+    write_demo_data(root / "data", rows, generate_events(rows, seed=seed))
+    config = load_config(root / "config")
     until = newest_usage_day(config)
     assert until is not None
+    return config, until
+
+
+def test_suggestions_learned_part_by_part_are_those_learned_at_once(tmp_path: Path) -> None:
+    config, until = _demo(tmp_path, 300, seed=4)
     at_once, parts = _behaviour(config, until, 21)
     assert parts == 1 and at_once.rows.height > 100
 
@@ -51,12 +57,7 @@ def test_suggestions_learned_part_by_part_are_those_learned_at_once(tmp_path: Pa
 
 
 def test_a_part_where_no_account_reached_a_checkpoint_has_its_columns(tmp_path: Path) -> None:
-    shutil.copytree(example_config_dir(), tmp_path / "config")
-    accounts = generate_accounts(40, seed=2)
-    write_demo_data(tmp_path / "data", accounts, generate_events(accounts, seed=2))
-    config = load_config(tmp_path / "config")
-    until = newest_usage_day(config)
-    assert until is not None
+    config, until = _demo(tmp_path, 40, seed=2)
     behaviour, _ = _behaviour(config, until, 365)  # nobody is a year in
     assert behaviour.rows.height == 0
     assert behaviour.rows.columns[: 1 + len(behaviour.columns)] == [
