@@ -217,8 +217,11 @@ class Forest:
         apart = []  # (group, rows, leaf value) of the copies that left their rows' path
         # (node, rows, group of the copies walking alone or -1 for the rows themselves,
         #  the groups whose copies still go with the rows)
-        everyone = np.arange(out.shape[1])
-        stack = [(0, everyone, -1, tuple(range(member.shape[1])))]
+        stack = [(0, np.arange(out.shape[1]), -1, tuple(range(member.shape[1])))]
+
+        def reference_left(node: int, feature: int) -> bool:
+            return bool(self._left(t, f, node, np.array([reference[feature]]))[0])
+
         while stack:
             local, rows, group, along = stack.pop()
             node = low + local
@@ -233,13 +236,12 @@ class Forest:
             feature = a["feature"][node]
             left, right = int(a["left"][node]), int(a["right"][node])
             if group >= 0 and member[feature, group]:
-                ref_left = self._left(t, f, node, np.array([reference[feature]]))[0]
-                stack.append((left if ref_left else right, rows, group, ()))
+                stack.append((left if reference_left(node, feature) else right, rows, group, ()))
                 continue
             go_left = self._left(t, f, node, columns[feature][rows])
             along_left = along_right = along
             if group < 0 and (leaving := [g for g in along if member[feature, g]]):
-                ref_left = bool(self._left(t, f, node, np.array([reference[feature]]))[0])
+                ref_left = reference_left(node, feature)
                 away = rows[~go_left] if ref_left else rows[go_left]
                 for g in leaving:
                     stack.append((left if ref_left else right, away, g, ()))

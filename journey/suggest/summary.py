@@ -34,8 +34,8 @@ class Behaviour:
 
     @property
     def columns(self) -> list[str]:
-        """The early-behaviour columns of `rows`: each metric on each checkpoint day."""
-        return [f"{m}@{d}" for m in self.metrics for d in checkpoints(self.days)]
+        """The early-behaviour columns of `rows`."""
+        return behaviour_columns(self.metrics, self.days)
 
 
 def account_summary(history: History, days: int, journeys: dict[str, Journey]) -> pl.DataFrame:
@@ -48,6 +48,11 @@ def account_summary(history: History, days: int, journeys: dict[str, Journey]) -
 
 def checkpoints(days: int) -> tuple[int, ...]:
     return tuple(sorted({max(1, days // 3), max(1, 2 * days // 3), days}))
+
+
+def behaviour_columns(metrics: tuple[str, ...], days: int) -> list[str]:
+    """`M@d`: each metric M on each checkpoint day d."""
+    return [f"{m}@{d}" for m in metrics for d in checkpoints(days)]
 
 
 def early_behaviour(history: History, days: int) -> pl.DataFrame:
@@ -63,7 +68,7 @@ def early_behaviour(history: History, days: int) -> pl.DataFrame:
         for d in marks
     }
     wide = wide.rename({k: v for k, v in renamed.items() if k in wide.columns})
-    columns = [f"{m}@{d}" for m in history.metrics for d in marks]
+    columns = behaviour_columns(history.metrics, days)
     # A part of the history where no account reached a checkpoint has no column for it.
     wide = wide.with_columns(
         pl.lit(None, dtype=pl.Float64).alias(c) for c in columns if c not in wide.columns
