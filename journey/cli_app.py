@@ -1,4 +1,10 @@
-"""The typer application and what every command shares: options, project opening, errors."""
+"""The typer application and what every command shares: options, project opening, errors.
+
+`journey --help` imports every command module, so these modules import only the standard
+library, typer and journey's own light modules at the top; polars, SQLAlchemy, pydantic and
+what is built on them are imported inside the commands that use them. A test
+(tests/journey/test_cli.py) holds every command module to this.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,19 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from sqlalchemy import Engine
 
-from journey.config import Config, ConfigError, load_config
 from journey.errors import ExitCode, JourneyError, NotFoundError, out_of_space
 from journey.security import mask_secrets
-from journey.store import database_url, load_runs, make_engine
-from journey.store.tables import Run
 from metrics.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from journey.config import Config
+    from journey.store.tables import Run
 
 app = typer.Typer(
     name="journey",
@@ -104,12 +112,6 @@ def user_errors() -> Iterator[None]:
     except typer.BadParameter as exc:  # raised while parsing a value inside a command
         exc.show()
         raise typer.Exit(int(ExitCode.USAGE)) from None
-    except ConfigError as exc:
-        errors = [p for p in exc.problems if p.severity == "error"]
-        err(f"error: invalid configuration ({len(errors)} problem(s)):")
-        for problem in exc.problems:
-            err(f"  {problem.render()}")
-        raise typer.Exit(int(ExitCode.CONFIG)) from None
     except InputError as exc:
         fail(f"input data: {exc}", ExitCode.DATA)
     except JourneyError as exc:
@@ -122,6 +124,14 @@ def user_errors() -> Iterator[None]:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(int(ExitCode.PIPE_CLOSED)) from None
     except Exception as exc:
+        from journey.config.errors import ConfigError  # loaded already by what raised it
+
+        if isinstance(exc, ConfigError):
+            errors = [p for p in exc.problems if p.severity == "error"]
+            err(f"error: invalid configuration ({len(errors)} problem(s)):")
+            for problem in exc.problems:
+                err(f"  {problem.render()}")
+            raise typer.Exit(int(ExitCode.CONFIG)) from None
         if out_of_space(exc):
             where = f" writing {exc.filename}" if isinstance(exc, OSError) and exc.filename else ""
             fail(f"the disk ran out of space{where}: free some and run again", ExitCode.INTERNAL)
@@ -148,6 +158,8 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def open_config(config_dir: Path) -> Config:
+    from journey.config import load_config
+
     config = load_config(config_dir)
     for warning in config.warnings:
         err(warning.render())
@@ -155,11 +167,15 @@ def open_config(config_dir: Path) -> Config:
 
 
 def open_store(config: Config) -> Engine:
+    from journey.store import database_url, make_engine
+
     return make_engine(database_url(config.settings.database, config.root))
 
 
 def require_run(engine: Engine) -> Run:
     """The newest stored run; a clear error when nothing has run yet."""
+    from journey.store import load_runs
+
     runs = load_runs(engine)
     if not runs:
         raise NotFoundError("no run stored yet; run `journey run --as-of YYYY-MM-DD` first")

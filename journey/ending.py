@@ -4,8 +4,7 @@ workers' that stand for it, so that they measure the same ending."""
 from __future__ import annotations
 
 import gc
-
-from journey.store.engine import dispose_engines
+import sys
 
 
 def exit_quickly() -> None:
@@ -15,5 +14,7 @@ def exit_quickly() -> None:
     torn down and atexit handlers still run; but a frozen object in a reference cycle is
     never collected, as a pooled database connection is, so the engines are disposed first
     (a SQLite connection left open leaves its write-ahead log for the next command)."""
-    dispose_engines()
+    engines = sys.modules.get("journey.store.engine")  # none made if it was never imported
+    if engines is not None:
+        engines.dispose_engines()
     gc.freeze()

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
 from journey.cli_app import DEFAULT_CONFIG, ConfigDir, command
-from journey.config.data_checks import EVENT_COLUMN, NotNumbers, Schema, data_problems
-from journey.config.errors import ConfigProblem, sort_key
-from journey.config.loader import Config, validate_config
 from journey.errors import ExitCode, UsageError
-from metrics.accounts import conform_accounts
-from metrics.contracts import not_a_number
-from metrics.definitions import SumMetric
-from metrics.sources import scan
-from metrics.usage import EVENT_VALUE, conform_daily, conform_events
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from journey.config.data_checks import NotNumbers, Schema
+    from journey.config.errors import ConfigProblem
+    from journey.config.loader import Config
 
 
 @dataclass(frozen=True)
@@ -33,6 +31,14 @@ class SourceFacts:
 def source_facts(config: Config) -> SourceFacts:
     """Column types of each configured source, the event names that occur, and text in the
     events' `value` that is not a number when a metric sums it (I/O: reads the sources)."""
+    import polars as pl
+
+    from journey.config.data_checks import EVENT_COLUMN
+    from metrics.accounts import conform_accounts
+    from metrics.definitions import SumMetric
+    from metrics.sources import scan
+    from metrics.usage import EVENT_VALUE, conform_daily, conform_events
+
     sources = config.settings.sources
     accounts_raw = scan(sources.accounts, config.root, "accounts")
     schemas: dict[str, Schema] = {"accounts": dict(accounts_raw.collect_schema().items())}
@@ -61,6 +67,10 @@ def source_facts(config: Config) -> SourceFacts:
 def _not_numbers(raw: pl.LazyFrame, column: str, limit: int = 3) -> list[str]:
     """Up to `limit` values of the text `column` that a run reads as empty, not being numbers
     (`metrics.contracts.numeric`); none when the source holds numbers there."""
+    import polars as pl
+
+    from metrics.contracts import not_a_number
+
     bad = not_a_number(column, raw.collect_schema())
     if bad is None:
         return []
@@ -135,6 +145,10 @@ def check(
     --with-data). Every problem in every file is listed with file:line:column, the line
     itself and a hint. Exit 0 when valid (warnings allowed unless --strict), 3 otherwise
     (4 when --with-data cannot read a source). Suitable for CI on the config repository."""
+    from journey.config.data_checks import data_problems
+    from journey.config.errors import sort_key
+    from journey.config.loader import validate_config
+
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     report = validate_config(config_dir)

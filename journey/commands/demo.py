@@ -11,24 +11,16 @@ import datetime as dt
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
-from sqlalchemy import Engine
 
 from journey.cli_app import command, err, open_config, open_store
 from journey.commands.run import summary_lines
-from journey.demo_data import DEMO_AS_OF, generate_accounts, generate_events, write_demo_data
-from journey.nightly import run_nightly
-from journey.sessions.models import CommitmentIn, NoteIn, SessionIn
-from journey.sessions.service import record_session
-from journey.sessions.snoozes import create_snooze
-from journey.store import load_current
-from journey.weekly import gather, report_set
-from reports.email import build_message, eml_name, weekly_emails
-from reports.export import atomic_write
-from reports.render import write_report_set
+
+if TYPE_CHECKING:
+    import polars as pl
+    from sqlalchemy import Engine
 
 #: Weekly runs before DEMO_AS_OF (oldest first), so trends span a month.
 HISTORY_WEEKS = 4
@@ -51,6 +43,13 @@ def seed_sessions(engine: Engine, accounts: pl.DataFrame) -> None:
     Both belong to the first CSM (by email) with at least two off-track accounts, picked by
     ARR so the choice is deterministic and lands on the first page of the report.
     """
+    import polars as pl
+
+    from journey.demo_data import DEMO_AS_OF
+    from journey.sessions.models import CommitmentIn, NoteIn, SessionIn
+    from journey.sessions.service import record_session
+    from journey.sessions.snoozes import create_snooze
+
     off = accounts.filter(pl.col("status") == "off_track").sort(
         "csm_email", "arr", "account_id", descending=[False, True, False], nulls_last=True
     )
@@ -109,6 +108,14 @@ def demo(
     Everything goes into --dir (default ./journey-demo), which is refreshed on every run. Then:
     cd journey-demo && journey status, journey explain ACC-00042, journey export.
     """
+    from journey.demo_data import DEMO_AS_OF, generate_accounts, generate_events, write_demo_data
+    from journey.nightly import run_nightly
+    from journey.store import load_current
+    from journey.weekly import gather, report_set
+    from reports.email import build_message, eml_name, weekly_emails
+    from reports.export import atomic_write
+    from reports.render import write_report_set
+
     directory = directory.resolve()
     config_dir = directory / "config"
     if config_dir.exists():

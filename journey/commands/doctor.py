@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from journey.cli_app import DEFAULT_CONFIG, ConfigDir, command, parse_date
-from journey.doctor import exit_code, run_checks
 
 
 @command
@@ -31,6 +30,8 @@ def doctor(
     Exit 0 when all is well, else the code of the first failing area: 3 config, 4 data,
     1 database, 5 SMTP.
     """
+    from journey.doctor import exit_code, run_checks
+
     findings = run_checks(config_dir, parse_date(as_of, "--as-of"))
     for finding in findings:
         typer.echo(finding.render())

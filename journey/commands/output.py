@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-import polars as pl
 import typer
 
 from journey.cli_app import (
@@ -19,18 +18,6 @@ from journey.cli_app import (
     require_run,
 )
 from journey.errors import UsageError
-from journey.store import load_current
-from journey.weekly import gather, report_set
-from reports.export import (
-    EXPORT_ACCOUNT_COLUMNS,
-    EXPORT_MILESTONE_COLUMNS,
-    export_frame,
-    ranked_frame,
-    write_export,
-)
-from reports.render import write_report_set
-
-Format = Literal["csv", "json", "parquet"]
 
 
 @command
@@ -46,6 +33,14 @@ def export(
 ) -> None:
     """Every account x milestone of the latest run: account_id, segment, journey, milestone,
     due_on, achieved_on, state. CSV cells that look like spreadsheet formulas are neutralised."""
+    from journey.store import load_current
+    from reports.export import (
+        EXPORT_ACCOUNT_COLUMNS,
+        EXPORT_MILESTONE_COLUMNS,
+        export_frame,
+        write_export,
+    )
+
     if fmt not in ("csv", "json", "parquet"):
         raise UsageError(f"--format must be csv, json or parquet, not {fmt!r}")
     config = open_config(config_dir)
@@ -92,6 +87,13 @@ def report(
     """Render the weekly report from the latest run: per CSM a ranked shortlist of off-track
     accounts (HTML + text), an account-map brief per flagged account, the manager rollup and
     an index. See docs/weekly-report.md."""
+    import polars as pl
+
+    from journey.store import load_current
+    from journey.weekly import gather, report_set
+    from reports.export import ranked_frame, write_export
+    from reports.render import write_report_set
+
     if fmt not in ("html", "csv", "json"):
         raise UsageError(f"--format must be html, csv or json, not {fmt!r}")
     config = open_config(config_dir)

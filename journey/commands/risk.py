@@ -7,9 +7,8 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import polars as pl
 import typer
 
 from journey.cli_app import (
@@ -22,9 +21,10 @@ from journey.cli_app import (
     setup_logging,
     user_errors,
 )
-from journey.config import Config
 from journey.errors import DataError
-from journey.risk.history import newest_usage_day
+
+if TYPE_CHECKING:
+    from journey.config import Config
 
 risk_app = typer.Typer(
     help="Early warning: which accounts not yet off track will be within the horizon, "
@@ -65,6 +65,8 @@ def risk_command(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def _as_of(config: Config, value: str | None) -> dt.date:
+    from journey.risk.history import newest_usage_day
+
     day = parse_date(value, "--as-of") or newest_usage_day(config)
     if day is None:
         raise DataError("no usage data found; pass --as-of")
@@ -88,6 +90,8 @@ def train_command(
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
+    import polars as pl
+
     from journey.risk.service import RiskOptions, train  # scikit-learn: import on use
 
     most = config.settings.risk.max_training_rows
@@ -173,6 +177,8 @@ def score(
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
+    import polars as pl
+
     from journey.risk.render import score_lines
     from journey.risk.service import RiskOptions, scores, train
 

@@ -15,8 +15,6 @@ from journey.cli_app import (
     open_store,
     parse_date,
 )
-from journey.nightly import default_as_of, run_nightly
-from journey.store.engine import database_url, safe_url
 
 
 def summary_lines(counts: dict[str, int]) -> list[str]:
@@ -60,6 +58,9 @@ def run(
 
     Cron example: 15 2 * * *  cd /srv/cs && journey run >> journey.log 2>&1
     """
+    from journey.nightly import default_as_of, run_nightly
+    from journey.store.engine import database_url, safe_url
+
     config = open_config(config_dir)
     day = parse_date(as_of, "--as-of") or default_as_of(config.settings.timezone)
     engine = open_store(config)

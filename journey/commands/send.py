@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -26,16 +26,11 @@ from journey.cli_app import (
     parse_date,
     require_run,
 )
-from journey.config import Config
 from journey.errors import DataError, ExitCode, JourneyError
-from journey.lock import file_lock
-from journey.nightly import email_hold_reason
-from journey.store.outbox import claim, record_result
-from journey.weekly import gather, report_set
-from reports.delivery import SmtpConfig, deliver
-from reports.email import UnsafeHeaderError, build_message, eml_name, weekly_emails
-from reports.export import atomic_write
-from reports.views import week_start
+
+if TYPE_CHECKING:
+    from journey.config import Config
+    from reports.delivery import SmtpConfig
 
 ENV_USER = "JOURNEY_SMTP_USER"
 ENV_PASSWORD = "JOURNEY_SMTP_PASSWORD"
@@ -43,6 +38,8 @@ ENV_PASSWORD = "JOURNEY_SMTP_PASSWORD"
 
 def smtp_config(config: Config) -> SmtpConfig:
     """SMTP settings from settings.yaml plus credentials from the environment only."""
+    from reports.delivery import SmtpConfig
+
     email = config.settings.email
     assert email is not None
     return SmtpConfig(
@@ -84,6 +81,15 @@ def send(
 
     A week's email goes to each recipient once, however often this runs; exit code 5 when a
     message could not be delivered (the others still go out)."""
+    from journey.lock import file_lock
+    from journey.nightly import email_hold_reason
+    from journey.store.outbox import claim, record_result
+    from journey.weekly import gather, report_set
+    from reports.delivery import deliver
+    from reports.email import UnsafeHeaderError, build_message, eml_name, weekly_emails
+    from reports.export import atomic_write
+    from reports.views import week_start
+
     config = open_config(config_dir)
     settings = config.settings.email
     if settings is None:

@@ -12,10 +12,9 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from journey.cli_app import (
     DEFAULT_CONFIG,
@@ -28,13 +27,9 @@ from journey.cli_app import (
     user_errors,
 )
 from journey.errors import UsageError
-from journey.sessions.commitments import select_commitments
-from journey.sessions.files import load_session_file
-from journey.sessions.models import SessionIn, date_problems, parse_commitment_flag, parse_day
-from journey.sessions.prompts import prompt_session
-from journey.sessions.reads import load_commitments, load_notes, load_sessions
-from journey.sessions.render import session_lines, sessions_json
-from journey.sessions.service import complete_commitment, current_user, find_account, record_session
+
+if TYPE_CHECKING:
+    from journey.sessions.models import SessionIn
 
 session_app = typer.Typer(
     help="Whiteboard sessions: record what was said and committed, then revisit it.",
@@ -70,6 +65,8 @@ def subcommand(
 
 def day_option(value: str | None, option: str, today: dt.date) -> dt.date | None:
     """A date option (YYYY-MM-DD, today, +N days); UsageError (exit 2) naming the option."""
+    from journey.sessions.models import parse_day
+
     if value is None:
         return None
     try:
@@ -88,6 +85,10 @@ def session_from_flags(
     commits: list[str],
 ) -> SessionIn:
     """The session the flags describe; UsageError naming the flag otherwise."""
+    from pydantic import ValidationError
+
+    from journey.sessions.models import SessionIn, date_problems, parse_commitment_flag
+
     if not goal:
         raise UsageError("--goal is required: why will the journey work?")
     try:
@@ -152,6 +153,10 @@ def add(
     Three ways: answer prompts (on a terminal), give flags, or --file session.yaml|.csv
     (see docs/sessions.md). Exit 2 for a bad flag or unknown account, 3 for a bad file.
     """
+    from journey.sessions.files import load_session_file
+    from journey.sessions.prompts import prompt_session
+    from journey.sessions.service import current_user, find_account, record_session
+
     config = open_config(config_dir)
     engine = open_store(config)
     require_run(engine)
@@ -205,6 +210,11 @@ def list_sessions(
     config_dir: ConfigDir = DEFAULT_CONFIG,
 ) -> None:
     """Sessions with their notes and commitments, newest first; overdue commitments first."""
+    from journey.sessions.commitments import select_commitments
+    from journey.sessions.reads import load_commitments, load_notes, load_sessions
+    from journey.sessions.render import session_lines, sessions_json
+    from journey.sessions.service import find_account
+
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     config = open_config(config_dir)
@@ -238,6 +248,8 @@ def done(
     config_dir: ConfigDir = DEFAULT_CONFIG,
 ) -> None:
     """Mark a commitment done; it leaves the open list and the weekly report."""
+    from journey.sessions.service import complete_commitment
+
     config = open_config(config_dir)
     engine = open_store(config)
     day = day_option(on, "--on", dt.date.today()) or dt.date.today()

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 from typer.core import TyperGroup
 
@@ -25,9 +24,6 @@ from journey.cli_app import (
 )
 from journey.commands.session import day_option, subcommand
 from journey.errors import UsageError
-from journey.sessions.service import current_user, find_account
-from journey.sessions.snoozes import create_snooze, describe_snoozes, load_snoozes, revoke_snooze
-from journey.store import load_current
 
 
 class AddByDefault(TyperGroup):
@@ -62,6 +58,9 @@ def add(
     config_dir: ConfigDir = DEFAULT_CONFIG,
 ) -> None:
     """Hide ACCOUNT's flag from reports until --until or until its status changes."""
+    from journey.sessions.service import current_user, find_account
+    from journey.sessions.snoozes import create_snooze
+
     config = open_config(config_dir)
     engine = open_store(config)
     latest = require_run(engine)
@@ -97,6 +96,11 @@ def list_snoozes(
     config_dir: ConfigDir = DEFAULT_CONFIG,
 ) -> None:
     """Snoozes with who, why, until when, and whether they still hide the flag."""
+    import polars as pl
+
+    from journey.sessions.snoozes import describe_snoozes, load_snoozes
+    from journey.store import load_current
+
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     config = open_config(config_dir)
@@ -126,6 +130,9 @@ def list_snoozes(
 @subcommand(snooze_app)
 def revoke(account: Account, by: By = None, config_dir: ConfigDir = DEFAULT_CONFIG) -> None:
     """Show ACCOUNT's flag in reports again."""
+    from journey.sessions.service import current_user
+    from journey.sessions.snoozes import revoke_snooze
+
     config = open_config(config_dir)
     engine = open_store(config)
     revoke_snooze(engine, account, by=by or current_user(), now=dt.datetime.now(dt.UTC))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
-from sqlalchemy import Engine
 
 from journey.cli_app import (
     DEFAULT_CONFIG,
@@ -18,9 +16,9 @@ from journey.cli_app import (
 )
 from journey.commands.run import summary_lines
 from journey.errors import NotFoundError
-from journey.sessions.reads import account_loop
-from journey.store import load_current
-from journey.store.reads import load_history
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: What the portfolio shows of each account.
 PORTFOLIO_COLUMNS = (
@@ -49,6 +47,10 @@ def status(
 ) -> None:
     """The portfolio (counts by status and segment, the most overdue accounts), or one
     account's timeline: each milestone expected vs actual, the reasons, and its history."""
+    import polars as pl
+
+    from journey.store import load_current
+
     config = open_config(config_dir)
     engine = open_store(config)
     latest = require_run(engine)
@@ -86,6 +88,12 @@ def status(
 
 
 def _account_timeline(engine: Engine, account_id: str) -> None:
+    import polars as pl
+
+    from journey.sessions.reads import account_loop
+    from journey.store import load_current
+    from journey.store.reads import load_history
+
     accounts, milestones = load_current(engine, account_id)
     if not accounts.height:
         raise NotFoundError(f"account {account_id!r} is not in the latest run")

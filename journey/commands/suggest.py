@@ -16,8 +16,6 @@ from journey.cli_app import (
     user_errors,
 )
 from journey.errors import DataError
-from journey.risk.history import newest_usage_day, read_history
-from journey.suggest.summary import Behaviour, account_summary
 
 
 @segments_app.command("suggest")
@@ -44,6 +42,9 @@ def suggest(
     outcomes, and print attribute rules that predict the cluster, with each rule's precision
     and coverage. --format yaml prints ready-to-paste segments.yaml (review the journeys).
     """
+    from journey.risk.history import newest_usage_day, read_history
+    from journey.suggest.summary import Behaviour, account_summary
+
     setup_logging()
     with user_errors():
         config = open_config(config_dir)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from typer.core import TyperGroup
+from typer.main import get_command
 from typer.testing import CliRunner
 
 from journey.cli import app
@@ -136,10 +138,20 @@ def test_bad_arguments_exit_2(make_project: ProjectFactory) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("demo", "run", "check", "status", "explain", "export", "report"):
-        code, out, _ = invoke(command, "--help")
-        assert code == 0, command
-        assert "Usage:" in out
+    """Every command and subcommand, so that a name a signature needs is never missing at
+    run time (command modules import their heavy modules inside the commands)."""
+    group = get_command(app)
+    assert isinstance(group, TyperGroup)
+    paths = [
+        [name, *([sub] if sub else [])]
+        for name, command in group.commands.items()
+        for sub in (command.commands if isinstance(command, TyperGroup) else [""])
+    ]
+    assert len(paths) > 20
+    for path in paths:
+        code, out, _ = invoke(*path, "--help")
+        assert code == 0, path
+        assert f"Usage: journey {' '.join(path)}" in out
 
 
 def test_internal_errors_never_print_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

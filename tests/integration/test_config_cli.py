@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from journey.commands import config_tools
+from journey import preview
 from journey.config import Config, load_config
 from journey.config.diff import account_changes, placements
 from journey.config.schema import schema_texts
@@ -421,7 +421,7 @@ def test_segments_diff_evaluates_again_only_the_accounts_whose_journey_changes(
         "  - {id: small, journey: j, when: {field: plan, eq: growth}}\n"
     )
     current = load_config(project.config_dir)
-    proposed = config_tools._load_proposed(proposed_dir, current)
+    proposed = preview.load_proposed(proposed_dir, current)
     as_of = dt.date(2026, 1, 10)
     accounts, _ = conform_accounts(scan(current.settings.sources.accounts, current.root, "x"))
     in_full = account_changes(
@@ -439,8 +439,8 @@ def test_segments_diff_evaluates_again_only_the_accounts_whose_journey_changes(
         evaluated.append(None if only is None else sorted(only.to_list()))
         return evaluate(config, day, only=only)
 
-    monkeypatch.setattr(config_tools, "evaluate", spy)
-    diff = config_tools.segments_diff(current, proposed, as_of)
+    monkeypatch.setattr(preview, "evaluate", spy)
+    diff = preview.segments_diff(current, proposed, as_of)
     assert evaluated == [None, ["a", "b", "late"]]
     # Only the named accounts' rows are read: b has none, a the newest.
     assert evaluate(proposed, as_of, only=pl.Series(["b"])).newest_usage_day is None
@@ -451,7 +451,7 @@ def test_segments_diff_evaluates_again_only_the_accounts_whose_journey_changes(
 
 def stored_results(config: Config, as_of: dt.date) -> pl.DataFrame | None:
     """What `segments diff` takes from the store for `config` on `as_of`, if anything."""
-    return config_tools.stored_statuses(config, as_of, *config_tools.stored_runs(config))
+    return preview.stored_statuses(config, as_of, *preview.stored_runs(config))
 
 
 def test_segments_diff_reads_the_current_results_from_the_store_only_while_they_are_current(

@@ -71,3 +71,28 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly() -> None:
     stderr = child.stderr.read()
     assert child.wait(timeout=60) == 141, stderr
     assert stderr == ""
+
+
+#: What the commands' work needs and `--help` does not (journey/cli_app.py's docstring).
+DATA_LIBRARIES = ("polars", "numpy", "sqlalchemy", "sqlmodel", "pydantic", "jinja2", "yaml")
+
+
+def test_help_loads_no_data_library() -> None:
+    """`journey --help` builds every command (typer reads each signature) without importing
+    polars, SQLAlchemy or pydantic: a command module imports them inside its command."""
+    probe = (
+        "import sys\n"
+        "from journey.cli import main\n"
+        "sys.argv = ['journey', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as ended:\n"
+        "    assert ended.code == 0, ended.code\n"
+        f"print(','.join(m for m in {DATA_LIBRARIES!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage: journey" in done.stdout
+    assert done.stdout.splitlines()[-1] == ""
