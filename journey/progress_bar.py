@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from rich.console import Console
-
 
 def interactive(stream: TextIO | None = None) -> bool:
     """Whether progress should show: stderr is a terminal and JOURNEY_NO_PROGRESS is unset."""
@@ -47,6 +45,8 @@ def step(description: str, stream: TextIO | None = None) -> Iterator[Callable[[s
     if not interactive(stream):
         yield _quiet
         return
+    from rich.console import Console  # a terminal only: cron never loads it
+
     console = Console(file=stream, stderr=stream is sys.stderr)
     began = time.perf_counter()
 
