@@ -16,11 +16,13 @@ from journey.cli_app import (
     parse_date,
 )
 
+#: An account's statuses, in the order the summaries show them.
+STATUSES = ("off_track", "at_risk", "on_track", "completed")
+
 
 def summary_lines(counts: dict[str, int]) -> list[str]:
     total = sum(counts.values())
-    order = ("off_track", "at_risk", "on_track", "completed")
-    lines = [f"  {status:<10} {counts.get(status, 0):>7}" for status in order]
+    lines = [f"  {status:<10} {counts.get(status, 0):>7}" for status in STATUSES]
     return [*lines, f"  {'total':<10} {total:>7}"]
 
 

@@ -14,7 +14,7 @@ from journey.cli_app import (
     open_store,
     require_run,
 )
-from journey.commands.run import summary_lines
+from journey.commands.run import STATUSES, summary_lines
 from journey.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -47,9 +47,7 @@ def status(
 ) -> None:
     """The portfolio (counts by status and segment, the most overdue accounts), or one
     account's timeline: each milestone expected vs actual, the reasons, and its history."""
-    import polars as pl
-
-    from journey.store import load_current
+    from journey.store.reads import load_portfolio
 
     config = open_config(config_dir)
     engine = open_store(config)
@@ -57,34 +55,33 @@ def status(
     if account is not None:
         _account_timeline(engine, account)
         return
-    accounts, _ = load_current(engine, columns=PORTFOLIO_COLUMNS, milestone_columns=())
-    typer.echo(f"Portfolio as of {latest.as_of}: {accounts.height} accounts")
-    counts = dict(accounts.group_by("status").len().iter_rows())
-    for line in summary_lines(counts):
-        typer.echo(line)
-    by_segment = (
-        accounts.group_by("segment", "status")
-        .len()
-        .pivot("status", index="segment", values="len")
-        .fill_null(0)
-        .sort("segment")
-    )
-    typer.echo("\nBy segment:")
-    for row in by_segment.iter_rows(named=True):
-        parts = ", ".join(f"{k} {v}" for k, v in row.items() if k != "segment")
-        typer.echo(f"  {row['segment']:<14} {parts}")
     wanted = only or "off_track"
-    listed = accounts.filter(pl.col("status") == wanted).sort(
-        ["lag_days", "arr", "account_id"], descending=[True, True, False], nulls_last=True
-    )
-    typer.echo(f"\n{wanted} accounts ({listed.height}; showing {min(limit, listed.height)}):")
-    for row in listed.head(limit).iter_rows(named=True):
+    portfolio = load_portfolio(engine, wanted, limit, PORTFOLIO_COLUMNS)
+    typer.echo(f"Portfolio as of {latest.as_of}: {sum(portfolio.counts.values())} accounts")
+    for line in summary_lines(portfolio.counts):
+        typer.echo(line)
+    typer.echo("\nBy segment:")
+    statuses = sorted(portfolio.counts, key=_status_order)
+    for segment in sorted(portfolio.by_segment, key=lambda s: (s is not None, s or "")):
+        counts = portfolio.by_segment[segment]
+        parts = ", ".join(f"{status} {counts.get(status, 0)}" for status in statuses)
+        typer.echo(f"  {segment or '(none)':<14} {parts}")
+    listed = portfolio.listed
+    total = portfolio.counts.get(wanted, 0)
+    typer.echo(f"\n{wanted} accounts ({total}; showing {listed.height}):")
+    for row in listed.iter_rows(named=True):
         lag = f"{row['lag_days']}d late" if row["lag_days"] is not None else ""
         typer.echo(
-            f"  {row['account_id']:<10} {row['name'][:28]:<28} {row['segment']:<11} {lag:>9}  "
+            f"  {row['account_id']:<10} {(row['name'] or '')[:28]:<28} "
+            f"{row['segment'] or '':<11} {lag:>9}  "
             f"{len(row['location'])}/{len(row['expected_location'])} expected milestones  "
-            f"{row['csm_email']}"
+            f"{row['csm_email'] or ''}"
         )
+
+
+def _status_order(status: str) -> tuple[int, str]:
+    """The summary's order (off_track first), then any other status by name."""
+    return (STATUSES.index(status) if status in STATUSES else len(STATUSES), status)
 
 
 def _account_timeline(engine: Engine, account_id: str) -> None:

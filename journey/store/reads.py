@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from journey.store.bulk import LIST_COLUMNS, read_rows
@@ -85,6 +86,52 @@ def _one_account(engine: Engine, account_id: str) -> tuple[pl.DataFrame, pl.Data
         accounts = conn.execute(accounts_q).mappings().all()
         milestones = conn.execute(milestones_q).mappings().all()
     return _frame(list(accounts), ACCOUNT_SCHEMA), _frame(list(milestones), MILESTONE_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """What `journey status` shows of current state, counted by the database."""
+
+    counts: dict[str, int]  # status -> accounts
+    by_segment: dict[str | None, dict[str, int]]  # segment -> status -> accounts
+    listed: pl.DataFrame  # the most overdue accounts of one status (`columns`), in order
+
+
+def load_portfolio(engine: Engine, status: str, limit: int, columns: Sequence[str]) -> Portfolio:
+    """Accounts counted by status and by segment and status, and the `limit` accounts of
+    `status` that are latest (lag_days, then arr, descending, missing last; then
+    account_id), with `columns`.
+
+    The database counts and orders, so that a million accounts are not read to show twenty:
+    the order is polars' (`pl.DataFrame.sort`), with account_id compared byte by byte on
+    PostgreSQL too (COLLATE "C"), as SQLite compares text.
+    """
+    status_col, segment_col = col(AccountState.status), col(AccountState.segment)
+    account_col: Any = col(AccountState.account_id)
+    if engine.dialect.name == "postgresql":
+        account_col = account_col.collate("C")
+    schema = _picked(ACCOUNT_SCHEMA, columns, ("account_id",))
+    listed_q = (
+        select(*[col(getattr(AccountState, c)) for c in schema])
+        .where(status_col == status)
+        .order_by(
+            col(AccountState.lag_days).desc().nulls_last(),
+            col(AccountState.arr).desc().nulls_last(),
+            account_col,
+        )
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        pairs = conn.execute(  # from the (status, segment) index alone
+            select(status_col, segment_col, func.count()).group_by(status_col, segment_col)
+        ).all()
+        listed = conn.execute(listed_q).mappings().all()
+    counts: dict[str, int] = {}
+    by_segment: dict[str | None, dict[str, int]] = {}
+    for state, segment, n in pairs:
+        counts[state] = counts.get(state, 0) + n
+        by_segment.setdefault(segment, {})[state] = n
+    return Portfolio(counts, by_segment, _frame(list(listed), schema))
 
 
 def load_runs(engine: Engine) -> list[Run]:
