@@ -99,17 +99,16 @@ def list_snoozes(
     import polars as pl
 
     from journey.sessions.snoozes import describe_snoozes, load_snoozes
-    from journey.store import load_current
+    from journey.store.reads import load_statuses
 
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
     config = open_config(config_dir)
     engine = open_store(config)
     latest = require_run(engine)
-    accounts, _ = load_current(engine, milestone_columns=())
-    described = describe_snoozes(
-        load_snoozes(engine, include_revoked=show_all), latest.as_of, accounts
-    )
+    snoozes = load_snoozes(engine, include_revoked=show_all)
+    statuses = load_statuses(engine, snoozes.get_column("account_id").to_list())
+    described = describe_snoozes(snoozes, latest.as_of, statuses)
     if not show_all:
         described = described.filter(pl.col("state") == "active")
     if fmt == "json":

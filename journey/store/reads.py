@@ -134,6 +134,25 @@ def load_portfolio(engine: Engine, status: str, limit: int, columns: Sequence[st
     return Portfolio(counts, by_segment, _frame(list(listed), schema))
 
 
+def load_statuses(engine: Engine, account_ids: Sequence[str]) -> pl.DataFrame:
+    """account_id and status of those of `account_ids` that current state holds (a few
+    accounts' statuses, without reading every account's)."""
+    wanted = sorted(set(account_ids))
+    id_col = col(AccountState.account_id)
+    rows: list[Any] = []
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), STATUS_BATCH):
+            chunk = wanted[start : start + STATUS_BATCH]
+            query = select(id_col, col(AccountState.status)).where(id_col.in_(chunk))
+            rows += conn.execute(query).mappings().all()
+    schema: dict[str, pl.DataType] = {"account_id": pl.String(), "status": pl.String()}
+    return _frame(rows, schema).sort("account_id")
+
+
+#: Account ids per query of `load_statuses` (bound parameters; SQLite allows 32,766).
+STATUS_BATCH = 1000
+
+
 def load_runs(engine: Engine) -> list[Run]:
     """The run ledger, newest first."""
     with engine.connect() as conn:

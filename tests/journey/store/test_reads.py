@@ -13,8 +13,8 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import Engine, text
 
-from journey.store import load_current, save_run
-from journey.store.reads import load_portfolio
+from journey.store import load_current, reads, save_run
+from journey.store.reads import load_portfolio, load_statuses
 from journey.store.writes import RunRecordIn
 from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
 
@@ -89,3 +89,19 @@ def test_the_portfolio_is_what_polars_makes_of_every_row(
     )
     assert expected.height == min(limit, portfolio.counts.get(status, 0))
     assert_frame_equal(portfolio.listed, expected)
+
+
+def test_statuses_of_some_accounts_are_read_in_batches(
+    stores: Stores, night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = stores(1)[0]
+    accounts = portfolio_accounts(night)
+    store(engine, accounts)
+    monkeypatch.setattr(reads, "STATUS_BATCH", 7)
+    wanted = [*accounts.get_column("account_id").to_list()[::3], "not-stored", "a0"]
+
+    statuses = load_statuses(engine, wanted)
+
+    expected = accounts.filter(pl.col("account_id").is_in(wanted)).select("account_id", "status")
+    assert_frame_equal(statuses, expected.sort("account_id"))
+    assert load_statuses(engine, []).height == 0
