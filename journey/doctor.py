@@ -19,16 +19,14 @@ from sqlalchemy import Engine
 
 from journey.config import Config, ConfigError, load_config
 from journey.errors import ExitCode, JourneyError
-from journey.evaluate import conformed_usage
+from journey.freshness import newest_usage_day
 from journey.nightly import carried_state, default_as_of
 from journey.security import confine_sources, mask_secrets
 from journey.store.engine import database_url, make_engine, safe_url
 from journey.store.migrate import current_revision, head_revision
 from journey.store.writes import latest_run
 from journey.usage_sql import nightly_read
-from metrics.accounts import conform_accounts
 from metrics.errors import InputError, first_line
-from metrics.sources import scan
 
 SMTP_TIMEOUT_SECONDS = 5.0
 
@@ -68,28 +66,16 @@ def check_config(config_dir: Path) -> tuple[Config | None, list[Finding]]:
     return config, [Finding("config", True, f"{config_dir} is valid")]
 
 
-def _newest_day(config: Config) -> dt.date | None:
-    sources = config.settings.sources
-    accounts, _ = conform_accounts(scan(sources.accounts, config.root, "accounts"))
-    known = accounts.lazy().select("account_id")
-    newest: list[dt.date] = []
-    for clean, _ in conformed_usage(config, known).values():
-        day = clean.select(pl.col("day").max()).collect().item()
-        if day is not None:
-            newest.append(day)
-    return max(newest) if newest else None
-
-
 def check_data(config: Config, today: dt.date | None = None) -> list[Finding]:
     """Sources exist, are readable and fit their contract; usage data is fresh."""
+    as_of = today or default_as_of(config.settings.timezone)
     try:
-        newest = _newest_day(config)
+        newest = newest_usage_day(config)
     except (InputError, pl.exceptions.PolarsError) as exc:
         first = first_line(exc)
         return [
             Finding("data", False, first, "fix the file or the `sources:` entry", ExitCode.DATA)
         ]
-    as_of = today or default_as_of(config.settings.timezone)
     freshness = config.settings.freshness
     if newest is None:
         return [Finding("data", False, "no usage data at all", "load usage data", ExitCode.DATA)]

@@ -189,11 +189,11 @@ def conformed_usage(
             if name == "events"
             else conform_daily(raw, known_accounts)
         )
-    _check_sources_configured(config, set(usage))
+    check_sources_configured(config, set(usage))
     return usage
 
 
-def _check_sources_configured(config: Config, configured: set[str]) -> None:
+def check_sources_configured(config: Config, configured: set[str]) -> None:
     """InputError when metrics.yaml reads a usage source that settings.yaml lacks."""
     missing = {m.source for m in config.metrics.values()} - configured
     if missing:
@@ -256,7 +256,7 @@ def evaluate(
     for name, read in reads.items():
         files += resolve_files(getattr(sources, name), config.root, name)
         _check_metrics_against(config, name, read.clean.collect_schema())
-    _check_sources_configured(config, set(reads))
+    check_sources_configured(config, set(reads))
 
     names_read = list(reads)
     # Every row read, compact (cached): the one pass over the usage data. The rows on the days

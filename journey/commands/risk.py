@@ -65,7 +65,7 @@ def risk_command(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def _as_of(config: Config, value: str | None) -> dt.date:
-    from journey.risk.history import newest_usage_day
+    from journey.freshness import newest_usage_day
 
     day = parse_date(value, "--as-of") or newest_usage_day(config)
     if day is None:

@@ -42,7 +42,8 @@ def suggest(
     outcomes, and print attribute rules that predict the cluster, with each rule's precision
     and coverage. --format yaml prints ready-to-paste segments.yaml (review the journeys).
     """
-    from journey.risk.history import newest_usage_day, read_history
+    from journey.freshness import newest_usage_day
+    from journey.risk.history import read_history
     from journey.suggest.summary import Behaviour, account_summary
 
     setup_logging()

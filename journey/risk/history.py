@@ -82,19 +82,6 @@ def _sql_rows(config: Config, usage: dict[str, pl.LazyFrame]) -> int:
     return sum(int(counted.item()) for counted in pl.collect_all(sql)) if sql else 0
 
 
-def newest_usage_day(config: Config) -> dt.date | None:
-    """The newest day with usage data (the default as-of of the risk commands)."""
-    known = scan(config.settings.sources.accounts, config.root, "accounts").select(
-        pl.col("account_id").cast(pl.String)
-    )
-    days = [frame.select(pl.col("day").max()) for frame in _usage(config, known).values()]
-    if not days:
-        return None
-    newest = pl.concat(days).select(pl.col("day").max()).collect()
-    value = newest["day"][0]
-    return value if isinstance(value, dt.date) else None
-
-
 def read_history(
     config: Config, until: dt.date, reduce: Callable[[History], pl.DataFrame]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -12,7 +12,8 @@ from polars.testing import assert_frame_equal
 from journey.commands.demo import example_config_dir
 from journey.config import Config, load_config
 from journey.demo_data import generate_accounts, generate_events, write_demo_data
-from journey.risk.history import newest_usage_day, read_history
+from journey.freshness import newest_usage_day
+from journey.risk.history import read_history
 from journey.suggest.behaviour import suggest
 from journey.suggest.render import yaml_text
 from journey.suggest.summary import Behaviour, account_summary
