@@ -20,8 +20,10 @@ from sqlalchemy import Engine
 from journey.config import Config, ConfigError, load_config
 from journey.errors import ExitCode, JourneyError
 from journey.freshness import newest_usage_day
-from journey.nightly import carried_state, default_as_of
+from journey.incremental import FullRunNeeded
+from journey.nightly import carried_key, default_as_of
 from journey.security import confine_sources, mask_secrets
+from journey.store.carried import check_state
 from journey.store.engine import database_url, make_engine, safe_url
 from journey.store.migrate import current_revision, head_revision
 from journey.store.writes import latest_run
@@ -129,14 +131,19 @@ def check_nightly(config: Config, engine: Engine, as_of: dt.date | None = None) 
         for kind in ("events", "daily")
         if (spec := getattr(sources, kind)) is not None and spec.query is not None
     ]
-    prior = carried_state(config, engine, first_new)
-    if isinstance(prior, str):
-        return [Finding("nightly", True, f"the next run will be a full run: {prior}"), *queries]
+    found = carried_key(config, engine, first_new)
+    if not isinstance(found, str):
+        try:
+            check_state(config, found[1])
+        except FullRunNeeded as exc:
+            found = str(exc)
+    if isinstance(found, str):
+        return [Finding("nightly", True, f"the next run will be a full run: {found}"), *queries]
     return [
         Finding(
             "nightly",
             True,
-            f"the next run continues from the {prior.as_of} run and reads only new data "
+            f"the next run continues from the {found[0]} run and reads only new data "
             "(unless data files it counted changed: then it says so and runs in full)",
         ),
         *queries,

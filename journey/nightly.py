@@ -58,9 +58,9 @@ class RunOutcome:
     why_full: str | None = None  # why a full run (None: incremental)
 
 
-def carried_state(config: Config, engine: Engine, as_of: dt.date) -> CarriedState | str:
-    """The state the newest stored run left, for an incremental run on `as_of`; or why a
-    full run is needed instead."""
+def carried_key(config: Config, engine: Engine, as_of: dt.date) -> tuple[dt.date, str] | str:
+    """The newest stored run and the key of the state it left, for an incremental run on
+    `as_of`; or why a full run is needed instead."""
     latest = latest_run(engine)
     if latest is None:
         return "nothing is stored yet"
@@ -71,8 +71,17 @@ def carried_state(config: Config, engine: Engine, as_of: dt.date) -> CarriedStat
         return f"the configuration changed since the {newest} run"
     if key is None:
         return f"the {newest} run kept no state for incremental runs"
+    return newest, key
+
+
+def carried_state(config: Config, engine: Engine, as_of: dt.date) -> CarriedState | str:
+    """The state the newest stored run left, for an incremental run on `as_of`; or why a
+    full run is needed instead."""
+    found = carried_key(config, engine, as_of)
+    if isinstance(found, str):
+        return found
     try:
-        return load_state(config, key)
+        return load_state(config, found[1])
     except FullRunNeeded as exc:
         return str(exc)
 

@@ -18,7 +18,10 @@ import logging
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -101,10 +104,8 @@ def save_state(config: Config, state: CarriedState, input_fingerprint: str) -> s
 def load_state(config: Config, key: str) -> CarriedState:
     """The state the ledger names; FullRunNeeded when it is missing or unreadable."""
     folder = state_root(config) / key
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-        if meta.get("version") != STATE_VERSION:
-            raise FullRunNeeded(f"the carried state {key} has an older layout")
+    with _reading(folder, key):
+        meta = _meta(folder, key)
         frames = {
             name: pl.read_parquet(folder / f"{name}.parquet").cast(schema)  # type: ignore[arg-type]
             for name, schema in FRAMES.items()
@@ -121,6 +122,34 @@ def load_state(config: Config, key: str) -> CarriedState:
             sql_filtered=tuple(meta.get("sql_filtered", ())),  # none before it was kept
             history=_history(folder / HISTORY),
         )
+
+
+def check_state(config: Config, key: str) -> None:
+    """What `journey doctor` asks of the state the ledger names, without reading its rows
+    (2 GB at a million accounts): its layout, and each frame's file with the columns it
+    needs (from the Parquet footer). FullRunNeeded as `load_state` raises it; a frame that is
+    damaged past its footer still sends the run itself to a full run."""
+    folder = state_root(config) / key
+    with _reading(folder, key):
+        _meta(folder, key)
+        for name, schema in FRAMES.items():
+            columns = pl.read_parquet_schema(folder / f"{name}.parquet")
+            if missing := [c for c in schema if c not in columns]:
+                raise ValueError(f"{name}.parquet has no {', '.join(missing)}")
+
+
+def _meta(folder: Path, key: str) -> dict[str, Any]:
+    meta: dict[str, Any] = json.loads((folder / "meta.json").read_text())
+    if meta.get("version") != STATE_VERSION:
+        raise FullRunNeeded(f"the carried state {key} has an older layout")
+    return meta
+
+
+@contextmanager
+def _reading(folder: Path, key: str) -> Iterator[None]:
+    """A state that is missing or cannot be read, as FullRunNeeded saying so."""
+    try:
+        yield
     except FullRunNeeded:
         raise
     except FileNotFoundError:

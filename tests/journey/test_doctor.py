@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import polars as pl
 import pytest
 
 from support import Project, ProjectFactory
@@ -173,6 +175,39 @@ def test_nightly_says_whether_the_next_run_can_be_incremental(make_project: Proj
     )
     code, out, _ = project.cli("doctor")
     assert "ok   nightly: the next run will be a full run: the configuration changed" in out
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("remove", "is not in"),
+        ("garble", "cannot be read"),
+        ("narrow", "cannot be read (totals.parquet has no"),
+        ("old layout", "has an older layout"),
+    ],
+)
+def test_nightly_checks_the_kept_state_without_reading_it(
+    make_project: ProjectFactory, damage: str, says: str
+):
+    """The state's files as the run would find them: a damaged one means a full run."""
+    project = healthy_project(make_project)
+    assert project.cli("run", "--as-of", "2026-01-03")[0] == 0
+    (folder,) = (project.root / ".journey" / "state").iterdir()
+    totals = folder / "totals.parquet"
+    if damage == "remove":
+        totals.unlink()
+    elif damage == "garble":
+        totals.write_bytes(b"not parquet")
+    elif damage == "narrow":
+        pl.read_parquet(totals).select(pl.first()).write_parquet(totals)
+    else:
+        meta = json.loads((folder / "meta.json").read_text())
+        (folder / "meta.json").write_text(json.dumps({**meta, "version": -1}))
+
+    out = project.cli("doctor")[1]
+
+    assert "ok   nightly: the next run will be a full run: the carried state" in out
+    assert says in out
 
 
 def test_with_the_early_warning_on_it_says_whether_a_model_is_kept(
