@@ -23,7 +23,7 @@ from metrics.errors import InputError
 from metrics.sources import scan
 from reports.render import ReportSet
 from reports.views import week_start
-from reports.weekly import build_report_set
+from reports.weekly import REPORT_ACCOUNT_COLUMNS, REPORT_MILESTONE_COLUMNS, build_report_set
 
 log = logging.getLogger("journey")
 
@@ -59,7 +59,9 @@ def gather(
     config: Config, engine: Engine, *, as_of: dt.date, week: dt.date | None = None
 ) -> WeeklyInputs:
     """The inputs of the report for the stored run `as_of`, labelled with `week`'s Monday."""
-    accounts, milestones = load_current(engine)
+    accounts, milestones = load_current(
+        engine, columns=REPORT_ACCOUNT_COLUMNS, milestone_columns=REPORT_MILESTONE_COLUMNS
+    )
     return WeeklyInputs(
         as_of=as_of,
         week_of=week_start(week or as_of),

@@ -16,7 +16,21 @@ from reports.build import build_csm_reports
 from reports.ranking import PriorityWeights
 from reports.render import BRIEFS_DIR, ReportSet, unique_slugs
 from reports.rollup import build_rollup
+from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
 from reports.views import week_start
+
+#: The accounts-result columns `build_report_set` reads (reports.schema.ACCOUNT_SCHEMA's but
+#: the ICP fit and the location lists): a reader need not load the others, a million
+#: accounts' worth of them.
+REPORT_ACCOUNT_COLUMNS = tuple(
+    c for c in ACCOUNT_SCHEMA if c not in ("icp", "icp_fit", "location", "expected_location")
+)
+#: The milestone-result columns `build_report_set` reads (not the condition's text and values).
+REPORT_MILESTONE_COLUMNS = tuple(
+    c
+    for c in MILESTONE_SCHEMA
+    if c not in ("condition", "value_on_due", "metric_values", "holds_now")
+)
 
 
 def extras_by_account(extras: pl.DataFrame | None, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -28,7 +28,7 @@ from reports.render import (
     render_text,
 )
 from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA, TREND_SCHEMA
-from reports.weekly import build_report_set
+from reports.weekly import REPORT_ACCOUNT_COLUMNS, REPORT_MILESTONE_COLUMNS, build_report_set
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("JOURNEY_UPDATE_GOLDEN") == "1"
@@ -244,3 +244,17 @@ def test_a_bad_week_stays_under_100_kb(week: dict[str, pl.DataFrame]) -> None:
     html = inline_css(render_html(report))
     assert "and 288 more" in html and "and 288 more" in render_text(report)
     assert len(html.encode()) < 100_000
+
+
+def test_the_report_reads_only_the_columns_it_names(week: dict[str, pl.DataFrame]) -> None:
+    """`journey report` loads only REPORT_*_COLUMNS of the stored results: the documents
+    built from those alone are the documents built from every column."""
+    narrowed = {
+        **week,
+        "accounts": week["accounts"].select(REPORT_ACCOUNT_COLUMNS),
+        "milestones": week["milestones"].select(REPORT_MILESTONE_COLUMNS),
+    }
+    assert len(REPORT_ACCOUNT_COLUMNS) < len(ACCOUNT_SCHEMA)
+    assert len(REPORT_MILESTONE_COLUMNS) < len(MILESTONE_SCHEMA)
+    assert documents(narrowed) == documents(week)
+    assert report_set(narrowed) == report_set(week)
