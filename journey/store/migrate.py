@@ -31,6 +31,8 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from journey.errors import JourneyError
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -103,6 +105,12 @@ def upgrade(engine: Engine) -> None:
         current = current_revision(engine)
         if head is not None and current == head:
             return
+        if head is not None and current is not None and current > head:
+            raise JourneyError(
+                f"the database's schema is at revision {current}, newer than this journey "
+                f"knows (up to {head}): a newer journey upgraded it. Run that version or a "
+                "later one; this one cannot read it safely"
+            )
         _upgrade(engine)
     if current is not None:
         log.info("database schema upgraded from revision %s to %s", current, head)

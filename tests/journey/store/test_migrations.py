@@ -19,8 +19,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlmodel import SQLModel
-from store_support import snapshot
+from store_support import run_sql, snapshot
 
+from journey.errors import JourneyError
 from journey.store import RunRecordIn, save_run
 from journey.store.engine import make_engine
 from journey.store.migrate import (
@@ -99,6 +100,18 @@ def test_make_engine_applies_the_migrations_once(backend: str, tmp_path: Path):
     assert current_revision(again) == head_revision()
     engine.dispose()
     again.dispose()
+
+
+def test_a_schema_newer_than_this_journey_is_refused_with_a_clear_message(
+    backend: str, tmp_path: Path
+):
+    url = empty_database(backend, tmp_path)
+    make_engine(url).dispose()
+    later = f"{int(head_revision() or 0) + 1:04d}"
+    run_sql(url, f"UPDATE alembic_version SET version_num = '{later}'")
+
+    with pytest.raises(JourneyError, match=f"revision {later}, newer than this journey"):
+        make_engine(url)
 
 
 def test_a_database_made_before_migrations_is_adopted(backend: str, tmp_path: Path):
