@@ -98,9 +98,9 @@ class Portfolio:
 
 
 def load_portfolio(engine: Engine, status: str, limit: int, columns: Sequence[str]) -> Portfolio:
-    """Accounts counted by status and by segment and status, and the `limit` accounts of
-    `status` that are latest (lag_days, then arr, descending, missing last; then
-    account_id), with `columns`.
+    """Accounts counted by status and by segment and status, and the first `limit` accounts of
+    `status` by lag_days, then arr (both descending, missing last), then account_id, with
+    `columns`.
 
     The database counts and orders, so that a million accounts are not read to show twenty:
     the order is polars' (`pl.DataFrame.sort`), with account_id compared byte by byte on
@@ -134,6 +134,10 @@ def load_portfolio(engine: Engine, status: str, limit: int, columns: Sequence[st
     return Portfolio(counts, by_segment, _frame(list(listed), schema))
 
 
+#: Account ids per query of `load_statuses` (bound parameters; SQLite allows 32,766).
+STATUS_BATCH = 1000
+
+
 def load_statuses(engine: Engine, account_ids: Sequence[str]) -> pl.DataFrame:
     """account_id and status of those of `account_ids` that current state holds (a few
     accounts' statuses, without reading every account's)."""
@@ -147,10 +151,6 @@ def load_statuses(engine: Engine, account_ids: Sequence[str]) -> pl.DataFrame:
             rows += conn.execute(query).mappings().all()
     schema: dict[str, pl.DataType] = {"account_id": pl.String(), "status": pl.String()}
     return _frame(rows, schema).sort("account_id")
-
-
-#: Account ids per query of `load_statuses` (bound parameters; SQLite allows 32,766).
-STATUS_BATCH = 1000
 
 
 def load_runs(engine: Engine) -> list[Run]:
