@@ -33,9 +33,6 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "new_value": pl.String(),
 }
 
-#: The history fields trends are computed from.
-TRACKED_FIELDS = ("status", "regressed")
-
 #: How far back "last week" is.
 COMPARISON_DAYS = 7
 
@@ -98,11 +95,16 @@ def compute_trends(
     return trends.cast(TREND_SCHEMA)  # type: ignore[arg-type]
 
 
-def load_trend_history(engine: Engine, until: dt.date) -> pl.DataFrame:
-    """The status and regression changes recorded on or before `until` (HISTORY_SCHEMA), in
-    the order they were recorded."""
-    fields = ", ".join(f"'{field}'" for field in TRACKED_FIELDS)
-    where = f"field IN ({fields}) AND as_of <= '{until.isoformat()}'"
+def load_trend_history(engine: Engine, until: dt.date, compare: dt.date) -> pl.DataFrame:
+    """What `compute_trends(…, until, compare)` reads of the history (HISTORY_SCHEMA), in the
+    order it was recorded: the status changes on or before `until`, and the milestones that
+    regressed after `compare` (not every milestone's first `false`, nor older regressions:
+    at a million accounts, most of the history's rows)."""
+    day, since = until.isoformat(), compare.isoformat()
+    where = (
+        f"as_of <= '{day}' AND (field = 'status' OR "
+        f"(field = 'regressed' AND new_value = 'true' AND as_of > '{since}'))"
+    )
     with engine.connect() as conn:
         rows = read_rows(conn, HISTORY_TABLE, {**HISTORY_SCHEMA, "id": pl.Int64()}, where=where)
     return rows.sort("as_of", "id").drop("id")
@@ -110,4 +112,5 @@ def load_trend_history(engine: Engine, until: dt.date) -> pl.DataFrame:
 
 def weekly_trends(engine: Engine, report_date: dt.date) -> pl.DataFrame:
     """Trends for `report_date` against one week earlier, read from the store."""
-    return compute_trends(load_trend_history(engine, report_date), report_date)
+    compare = comparison_date(report_date)
+    return compute_trends(load_trend_history(engine, report_date, compare), report_date, compare)

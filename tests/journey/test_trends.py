@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
+from sqlalchemy import insert
 
 from journey.store import make_engine
+from journey.store.tables import HISTORY_TABLE
 from journey.trends import HISTORY_SCHEMA, compute_trends, weekly_trends
 from reports.schema import TREND_SCHEMA
 from support import ProjectFactory
@@ -93,3 +96,26 @@ def test_weekly_trends_read_the_store(make_project: ProjectFactory) -> None:
     t = by_id(weekly_trends(engine, D(2024, 1, 15)))
     assert t["a2"]["previous_status"] == "off_track" and t["a2"]["recovered"]
     assert t["a1"]["previous_status"] == "completed" and not t["a1"]["recovered"]
+
+
+def test_the_store_is_read_for_what_the_trends_use_only(tmp_path: Path) -> None:
+    """weekly_trends reads the status changes and the week's regressions, not every row of
+    the history: its trends are those of the whole history."""
+    rows = []
+    for n in range(60):  # nights of changes to statuses, regressions and other fields
+        day = D(2024, 1, 1) + dt.timedelta(days=n % 20)
+        account = f"a{n % 7}"
+        rows.append((day, account, "", "status", ("on_track", "off_track", None)[n % 3]))
+        rows.append((day, account, f"m{n % 3}", "regressed", ("true", "false")[n % 2]))
+        rows.append((day, account, f"m{n % 3}", "state", "overdue"))
+        rows.append((day, account, "", "segment", "pro"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'journey.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            insert(HISTORY_TABLE),
+            [dict(zip(HISTORY_SCHEMA, r, strict=True)) for r in rows],
+        )
+    whole = history(*sorted(rows, key=lambda r: r[0]))
+    for report_date in (D(2024, 1, 5), D(2024, 1, 15), D(2024, 1, 30)):
+        assert weekly_trends(engine, report_date).equals(compute_trends(whole, report_date))
+    engine.dispose()
