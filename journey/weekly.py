@@ -59,8 +59,14 @@ def gather(
     config: Config, engine: Engine, *, as_of: dt.date, week: dt.date | None = None
 ) -> WeeklyInputs:
     """The inputs of the report for the stored run `as_of`, labelled with `week`'s Monday."""
+    # The report reads milestones only for the off-track accounts it ranks (their overdue
+    # ones, and the timelines of those it shows): an overdue milestone makes its account
+    # off track, so no other account has one.
     accounts, milestones = load_current(
-        engine, columns=REPORT_ACCOUNT_COLUMNS, milestone_columns=REPORT_MILESTONE_COLUMNS
+        engine,
+        columns=REPORT_ACCOUNT_COLUMNS,
+        milestone_columns=REPORT_MILESTONE_COLUMNS,
+        milestones_of="off_track",
     )
     return WeeklyInputs(
         as_of=as_of,

@@ -221,8 +221,10 @@ def build_csm_reports(
     ranked_ids = set(ranked.get_column("account_id").to_list())
     lines = timelines(milestones, ranked.get_column("account_id"))
     promises = open_commitments(commitments, as_of)
-    regressions = {
-        r["account_id"]: tuple(r["regressed_milestones"] or ()) for r in trend.iter_rows(named=True)
+    shown_trend = trend.join(ranked.select("account_id"), on="account_id", how="semi")
+    regressions = {  # of the ranked accounts only: a row per account is a million in Python
+        r["account_id"]: tuple(r["regressed_milestones"] or ())
+        for r in shown_trend.select("account_id", "regressed_milestones").iter_rows(named=True)
     }
     with_trend = visible.join(trend, on="account_id", how="left")
     missed = overdue_summary(milestones.lazy()).select("account_id", "missed").collect()

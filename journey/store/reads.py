@@ -20,7 +20,7 @@ from journey.store.tables import (
     Run,
     StateChange,
 )
-from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA
+from reports.schema import ACCOUNT_SCHEMA, MILESTONE_SCHEMA, STATUSES
 
 
 def _frame(rows: list[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -40,6 +40,7 @@ def load_current(
     *,
     columns: Sequence[str] | None = None,
     milestone_columns: Sequence[str] | None = None,
+    milestones_of: str | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Current accounts and milestones, optionally for one account; accounts by account_id,
     milestones by account_id and position.
@@ -47,7 +48,7 @@ def load_current(
     `columns` and `milestone_columns` name the columns to read, for a caller that needs few
     of them (a million accounts' reasons are a lot to read for nothing): default all of
     reports.schema's, `milestone_columns=()` no milestones at all. The sort keys are always
-    read.
+    read. `milestones_of` reads only the milestones of the accounts with that status.
     """
     account_schema = _picked(ACCOUNT_SCHEMA, columns, ("account_id",))
     milestone_schema = _picked(MILESTONE_SCHEMA, milestone_columns, ("account_id", "position"))
@@ -56,12 +57,24 @@ def load_current(
         return accounts.select(*account_schema), milestones.select(*milestone_schema)
     with engine.connect() as conn:
         accounts = read_rows(conn, ACCOUNTS_TABLE, account_schema)
+        where = "" if milestones_of is None else _of_status(milestones_of)
         milestones = (
-            read_rows(conn, MILESTONES_TABLE, milestone_schema)
+            read_rows(conn, MILESTONES_TABLE, milestone_schema, where)
             if milestone_columns != ()
             else pl.DataFrame(schema=milestone_schema)
         )
     return accounts.sort("account_id"), milestones.sort("account_id", "position")
+
+
+def _of_status(status: str) -> str:
+    """A condition on milestone rows: their account has `status` (one of journey's own)."""
+    if status not in STATUSES:
+        raise ValueError(f"not a status: {status!r}")
+    accounts, milestones = ACCOUNTS_TABLE.name, MILESTONES_TABLE.name
+    return (
+        f'EXISTS (SELECT 1 FROM "{accounts}" AS a WHERE a.account_id = "{milestones}".account_id'
+        f" AND a.status = '{status}')"
+    )
 
 
 def _picked(

@@ -105,3 +105,23 @@ def test_statuses_of_some_accounts_are_read_in_batches(
     expected = accounts.filter(pl.col("account_id").is_in(wanted)).select("account_id", "status")
     assert_frame_equal(statuses, expected.sort("account_id"))
     assert load_statuses(engine, []).height == 0
+
+
+def test_milestones_can_be_read_for_the_accounts_of_one_status(
+    stores: Stores, night: Night
+) -> None:
+    engine = stores(1)[0]
+    record = RunRecordIn(AS_OF, *[dt.datetime(2026, 3, 2, tzinfo=dt.UTC)] * 2,
+                         "cfg", "inputs", 0, 0, 0, None, (), None)  # fmt: skip
+    save_run(engine, record, *night(AS_OF))
+    accounts, every = load_current(engine)
+
+    sizes = []
+    for status in STATUSES:
+        _, some = load_current(engine, milestones_of=status)
+        of_status = accounts.filter(pl.col("status") == status).select("account_id")
+        assert_frame_equal(some, every.join(of_status, on="account_id", how="semi"))
+        sizes.append(some.height)
+    assert 0 < max(sizes) < every.height
+    with pytest.raises(ValueError, match="not a status"):
+        load_current(engine, milestones_of="x' OR '1'='1")
