@@ -15,7 +15,7 @@ from journey.cli_app import (
     require_run,
 )
 from journey.commands.run import STATUSES, summary_lines
-from journey.errors import NotFoundError
+from journey.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -56,6 +56,8 @@ def status(
         _account_timeline(engine, account)
         return
     wanted = only or "off_track"
+    if wanted not in STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not {wanted!r}")
     portfolio = load_portfolio(engine, wanted, limit, PORTFOLIO_COLUMNS)
     typer.echo(f"Portfolio as of {latest.as_of}: {sum(portfolio.counts.values())} accounts")
     for line in summary_lines(portfolio.counts):

@@ -77,6 +77,17 @@ def test_status_portfolio_and_account(demo_dir: Path) -> None:
     assert "Why:" in out and "Status history:" in out
 
 
+def test_status_lists_the_accounts_of_a_status_and_refuses_an_unknown_one(demo_dir: Path) -> None:
+    config = str(demo_dir / "config")
+    code, out, _ = invoke("status", "--status", "at_risk", "--limit", "3", "--config", config)
+    assert code == 0
+    listed = out.split("\nat_risk accounts (")[1].splitlines()
+    assert listed[0].endswith("; showing 3):") and len(listed) == 4
+    code, _, err = invoke("status", "--status", "offtrack", "--config", config)
+    assert code == 2
+    assert "--status must be one of off_track, at_risk, on_track, completed" in err
+
+
 def test_explain_shows_rules_fit_and_milestones(demo_dir: Path) -> None:
     code, out, _ = invoke("explain", "ACC-00002", "--config", str(demo_dir / "config"))
     assert code == 0
