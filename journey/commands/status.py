@@ -63,7 +63,7 @@ def status(
     for line in summary_lines(portfolio.counts):
         typer.echo(line)
     typer.echo("\nBy segment:")
-    statuses = sorted(portfolio.counts, key=_status_order)
+    statuses = [status for status in STATUSES if status in portfolio.counts]
     for segment in sorted(portfolio.by_segment, key=lambda s: (s is not None, s or "")):
         counts = portfolio.by_segment[segment]
         parts = ", ".join(f"{status} {counts.get(status, 0)}" for status in statuses)
@@ -79,11 +79,6 @@ def status(
             f"{len(row['location'])}/{len(row['expected_location'])} expected milestones  "
             f"{row['csm_email'] or ''}"
         )
-
-
-def _status_order(status: str) -> tuple[int, str]:
-    """The summary's order (off_track first), then any other status by name."""
-    return (STATUSES.index(status) if status in STATUSES else len(STATUSES), status)
 
 
 def _account_timeline(engine: Engine, account_id: str) -> None:

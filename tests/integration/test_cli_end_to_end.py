@@ -71,6 +71,11 @@ def test_status_portfolio_and_account(demo_dir: Path) -> None:
     assert code == 0
     assert "Portfolio as of 2026-06-30: 150 accounts" in out
     assert "By segment:" in out
+    segments = out.split("By segment:\n")[1].split("\n\n")[0].splitlines()
+    assert segments
+    for line in segments:  # every status in the summary's order, worst first
+        named = [part.split()[-2] for part in line.split(",")]
+        assert named == [s for s in ("off_track", "at_risk", "on_track", "completed") if s in out]
     code, out, _ = invoke("status", "ACC-00001", "--config", config)
     assert code == 0
     assert out.startswith("ACC-00001 ")
