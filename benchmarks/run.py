@@ -166,7 +166,7 @@ def journey_run(
     engine = make_engine(database_url(config.settings.database, config.root))
     # The peer computes the rules only, so the learned early warning is left out unless asked.
     outcome = run_nightly(config, engine, as_of, early_warning=early_warning, full=full)
-    warned = [note for note in outcome.warnings if note.startswith("early warning")]
+    warned = list(outcome.notes)
     print(
         json.dumps(
             {

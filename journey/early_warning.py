@@ -20,8 +20,10 @@ log = logging.getLogger("journey")
 
 def apply_early_warning(
     config: Config, evaluation: Evaluation
-) -> tuple[Evaluation, tuple[str, ...]]:
-    """The evaluation with the early warning applied, and a note for the run ledger.
+) -> tuple[Evaluation, tuple[str, ...], tuple[str, ...]]:
+    """The evaluation with the early warning applied, what it found (notes for the run
+    ledger: how many accounts it flagged, the model it used) and its warnings (why it was
+    skipped, if it was).
 
     It learns from the evaluation's metric grid (`evaluate(..., history=True)`); when an
     incremental run had none to extend, it reads the usage history, and the returned
@@ -56,7 +58,7 @@ def apply_early_warning(
     except Exception as exc:  # an early warning must never fail the nightly run
         note = f"early warning skipped: {type(exc).__name__}: {exc}"
         log.warning(note)
-        return evaluation, (note,)
+        return evaluation, (), (note,)
     accounts = with_risk(evaluation.accounts, detail.accounts, settings.horizon_days)
     before = evaluation.accounts.select("account_id", pl.col("status").alias("before"))
     flagged = (
@@ -68,4 +70,4 @@ def apply_early_warning(
         f"early warning: {flagged} on-track account(s) likely off track within "
         f"{settings.horizon_days} days (probability >= {settings.threshold:g})"
     )
-    return dataclasses.replace(evaluation, accounts=accounts), (note, detail.describe())
+    return dataclasses.replace(evaluation, accounts=accounts), (note, detail.describe()), ()

@@ -54,8 +54,9 @@ def default_as_of(timezone: str, now: dt.datetime | None = None) -> dt.date:
 class RunOutcome:
     evaluation: Evaluation
     changes: int
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # what someone should look at: stale data, set-aside rows, ...
     why_full: str | None = None  # why a full run (None: incremental)
+    notes: tuple[str, ...] = ()  # what the early warning found: news, not a problem
 
 
 def carried_key(config: Config, engine: Engine, as_of: dt.date) -> tuple[dt.date, str] | str:
@@ -144,11 +145,12 @@ def run_nightly(
         started = dt.datetime.now(dt.UTC)
         warn = early_warning and config.settings.risk.enabled
         evaluation, why_full = _evaluate(config, engine, as_of, full, history=warn)
-        notes = run_notes(config, engine, evaluation)
+        warnings = run_notes(config, engine, evaluation)
+        notes: tuple[str, ...] = ()
         if warn:
             with step("early warning"):
-                evaluation, warned = apply_early_warning(config, evaluation)
-            notes += warned
+                evaluation, notes, skipped = apply_early_warning(config, evaluation)
+            warnings += skipped
         fault_point("after_evaluate")
         latest = latest_run(engine)
         newest = latest is None or latest[0] <= as_of
@@ -168,7 +170,7 @@ def run_nightly(
             unassigned=len(evaluation.unassigned),
             quarantined_rows=sum(q.rows for q in evaluation.quarantine),
             newest_usage_day=evaluation.newest_usage_day,
-            notes=notes,
+            notes=warnings + notes,
             state_key=key,
         )
         try:
@@ -180,4 +182,4 @@ def run_nightly(
         if newest:
             prune_states(config, keep=key)
         write_quarantine(config, evaluation)
-    return RunOutcome(evaluation, changes, notes, why_full)
+    return RunOutcome(evaluation, changes, warnings, why_full, notes)

@@ -139,7 +139,9 @@ def demo(
         err(f"  run for {earlier} (history for the week-over-week trends)")
         run_nightly(config, engine, earlier, early_warning=False)
     outcome = run_nightly(config, engine, DEMO_AS_OF)
-    for note in outcome.warnings:
+    for warning in outcome.warnings:
+        err(f"  warning: {warning}")
+    for note in outcome.notes:
         err(f"  note: {note}")
     seed_sessions(engine, load_current(engine, milestone_columns=())[0])
 

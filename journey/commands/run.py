@@ -86,8 +86,10 @@ def run(
             )
     else:
         err(f"full run: {outcome.why_full}")
-    for note in outcome.warnings:
-        err(f"warning: {note}")
+    for warning in outcome.warnings:
+        err(f"warning: {warning}")
+    for note in outcome.notes:
+        err(f"note: {note}")
     evaluation = outcome.evaluation
     typer.echo(f"as_of {day}: {evaluation.accounts.height} accounts evaluated")
     for line in summary_lines(evaluation.status_counts()):

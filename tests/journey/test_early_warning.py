@@ -65,7 +65,7 @@ def test_flags_on_track_accounts_only(make_project: ProjectFactory, monkeypatch)
     evaluation = project.evaluate("2026-01-10")
     before = dict(evaluation.accounts.select("account_id", "status").iter_rows())
     assert before == {"calm": "on_track", "late": "off_track", "done": "on_track"}
-    warned, notes = apply_early_warning(config, evaluation)
+    warned, notes, skipped = apply_early_warning(config, evaluation)
     after = {r["account_id"]: r for r in warned.accounts.iter_rows(named=True)}
     assert after["calm"]["status"] == "at_risk"
     assert after["calm"]["reasons"][0].startswith("Early warning: 80% chance")
@@ -77,6 +77,7 @@ def test_flags_on_track_accounts_only(make_project: ProjectFactory, monkeypatch)
         "early warning: model fitted on 0 snapshot row(s), no labelled snapshot day yet "
         "(fitted tonight)",
     )
+    assert skipped == ()
     assert warned.milestones.equals(evaluation.milestones)
 
 
@@ -93,6 +94,7 @@ def test_a_failing_model_costs_the_warning_not_the_run(
     engine = make_engine(f"sqlite:///{project.root / 'journey.db'}")
     outcome = run_nightly(project.config(), engine, dt.date(2026, 1, 10))
     assert "early warning skipped: ValueError: not enough history" in outcome.warnings
+    assert outcome.notes == ()
     assert load_runs(engine)[0].status == "succeeded"
 
 
@@ -109,7 +111,8 @@ def test_disabled_by_setting_or_argument(make_project: ProjectFactory, monkeypat
     assert calls == []
     outcome = run_nightly(project.config(), engine, dt.date(2026, 1, 10))
     assert len(calls) == 1
-    assert any(w.startswith("early warning: 1 ") for w in outcome.warnings)
+    assert outcome.notes[0].startswith("early warning: 1 ")
+    assert not any(w.startswith("early warning") for w in outcome.warnings)
 
 
 @pytest.mark.parametrize("threshold", [0.0, 1.0])
@@ -141,3 +144,26 @@ def test_the_training_rows_limit_is_a_whole_number_of_at_least_1000(
     )
     with pytest.raises(ConfigError, match=r"risk\.max_training_rows"):
         project.config()
+
+
+def test_the_run_says_what_the_warning_found_as_notes_and_a_skip_as_a_warning(
+    make_project: ProjectFactory, monkeypatch
+) -> None:
+    """What the early warning found is news every night, not a problem: `journey run` prints
+    it as `note:`, so that a log's `warning:` lines are the ones to act on."""
+    project = make_project(milestones=MILESTONES, accounts=ACCOUNTS, events=EVENTS)
+    enabled(project)
+    monkeypatch.setattr(risk_service, "risk_detail", lambda *a, **k: fake_detail(["calm"]))
+    code, _, err = project.cli("run", "--as-of", "2026-01-10")
+    assert code == 0, err
+    assert "note: early warning: 1 on-track account(s) likely off track" in err
+    assert "warning: early warning" not in err
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("not enough history")
+
+    monkeypatch.setattr(risk_service, "risk_detail", broken)
+    code, _, err = project.cli("run", "--as-of", "2026-01-10")
+    assert code == 0, err
+    assert "warning: early warning skipped: ValueError: not enough history" in err
+    assert "note: " not in err

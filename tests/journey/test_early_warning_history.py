@@ -116,7 +116,7 @@ def test_the_next_run_extends_the_kept_grid_without_reading_the_history(
     monkeypatch.setattr(risk_history, "read_history", no_reading)
     outcome = run_nightly(project.config(), engine, NEXT)
     assert outcome.why_full is None
-    assert "early warning: 0 on-track account(s)" in outcome.warnings[-2]
+    assert "early warning: 0 on-track account(s)" in outcome.notes[-2]
     assert_read_from_all_usage(project, learned.histories[1], NEXT)
     # The next night's state keeps the extended grid, and only it.
     (kept,) = state_root(project.config()).glob(f"*/{HISTORY}")

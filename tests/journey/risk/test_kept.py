@@ -122,7 +122,7 @@ def test_a_night_with_a_kept_model_does_not_import_scikit_learn(tmp_path: Path) 
         f"config = load_config(Path({str(project.config_dir)!r}))\n"
         f"engine = make_engine('sqlite:///{project.root / 'journey.db'}')\n"
         f"outcome = run_nightly(config, engine, dt.date.fromisoformat({AS_OF.isoformat()!r}))\n"
-        "print(outcome.warnings[-1])\n"
+        "print(outcome.notes[-1])\n"
         "print('sklearn' in sys.modules)\n"
     )
     repo = Path(__file__).resolve().parents[3]
