@@ -186,8 +186,43 @@ def _syntax_problem(display: str, lines: list[str], exc: MarkedYAMLError) -> Con
         code = "duplicate-key"
         message = f"duplicate key `{duplicate.group(1)}` in the same mapping"
         hint = "delete one of the two, or merge them; only one value can win"
+    if line is not None and message in _KEY_TROUBLE:
+        hint = _missing_colon(lines, line) or _KEY_TROUBLE[message]
     source = lines[line - 1] if line is not None and 0 < line <= len(lines) else None
     return ConfigProblem(display, message, line, column, "", hint, "error", code, source)
+
+
+#: Messages of a `key: value` where YAML cannot start one, with the hint when no line before
+#: it lost its colon.
+_KEY_TROUBLE = {
+    "mapping values are not allowed here": (
+        "check the indentation (keys of one mapping start in the same column); "
+        'a value with ": " in it needs quotes, e.g. name: "Acme: EMEA"'
+    ),
+    "expected <block end>, but found '<block mapping start>'": (
+        "check the indentation: keys of one mapping start in the same column"
+    ),
+}
+
+
+def _missing_colon(lines: list[str], line: int) -> str | None:
+    """A hint naming the line before `line` when it is a key that lost its colon (`- id
+    first_login`, `- id:first_login`): YAML read it as text and fails only at `line`."""
+    before = [
+        (number, text)
+        for number, text in enumerate(lines[: line - 1], start=1)
+        if text.strip() and not text.lstrip().startswith("#")
+    ]
+    if before:
+        number, text = before[-1]
+        entry = text.split("#", 1)[0].strip().removeprefix("- ").strip()
+        keyed = ": " in entry or entry.endswith(":")
+        if not keyed and not entry.startswith(("{", "[", "'", '"')):
+            return (
+                f"line {number} (`{text.strip()}`) is not `key: value`: "
+                "it needs a colon followed by a space"
+            )
+    return None
 
 
 def load_yaml(path: Path, display: str) -> YamlDocument:
