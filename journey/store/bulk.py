@@ -43,6 +43,9 @@ SQLITE_CHUNK = 100_000
 #: Rows per write on SQLite, turned into Python values at a time: a full run at 1,000,000
 #: accounts stores 3.7M milestone rows of 22 columns, ~4 GB as Python objects all at once.
 SQLITE_WRITE_CHUNK = 100_000
+#: Bytes of PostgreSQL's COPY text parsed at a time (whole rows: a row is never cut), so
+#: that a read holds the frames and this much text, not the whole text of every row.
+COPY_CHUNK = 64 << 20
 #: What SQLite hands back for the types it has no storage class of its own for.
 _SQLITE_TYPES: dict[pl.DataType, pl.DataType] = {pl.Date(): pl.String(), pl.Boolean(): pl.Int64()}
 
@@ -148,13 +151,32 @@ def _copy_read(cursor: Any, table: str, schema: dict[str, pl.DataType], where: s
     names = ", ".join(f'"{c}"' for c in schema)
     condition = f" WHERE {where}" if where else ""
     sql = f'COPY (SELECT {names} FROM "{table}"{condition}) TO STDOUT (FORMAT csv)'
+    frames = [pl.DataFrame(schema=schema)]
     text = bytearray()
     with cursor.copy(sql) as copy:
         for data in copy:
             text += data
-    if not text:
-        return pl.DataFrame(schema=schema)
-    return pl.read_csv(bytes(text), has_header=False, schema=schema)
+            if len(text) >= COPY_CHUNK and (end := rows_end(text)):
+                frames.append(pl.read_csv(bytes(text[:end]), has_header=False, schema=schema))
+                del text[:end]
+    if text:
+        frames.append(pl.read_csv(bytes(text), has_header=False, schema=schema))
+    return pl.concat(frames, rechunk=False)
+
+
+def rows_end(text: bytes | bytearray) -> int:
+    """Where the last whole row of CSV `text` ends (after its newline; 0: no whole row yet).
+
+    A newline ends a row unless it is inside a quoted field, which is when an odd number of
+    quotes comes before it: a quote inside a field is written twice.
+    """
+    quotes = text.count(b'"')
+    newline = text.rfind(b"\n")
+    while newline >= 0:
+        if (quotes - text.count(b'"', newline)) % 2 == 0:
+            return newline + 1
+        newline = text.rfind(b"\n", 0, newline)
+    return 0
 
 
 def _sqlite_read(

@@ -55,15 +55,17 @@ def load_current(
     if account_id is not None:
         accounts, milestones = _one_account(engine, account_id)
         return accounts.select(*account_schema), milestones.select(*milestone_schema)
+    # Each frame is sorted as soon as it is read, so that the unsorted copy of one is gone
+    # before the next is read: a million accounts' milestones are 0.7 GB a copy.
     with engine.connect() as conn:
-        accounts = read_rows(conn, ACCOUNTS_TABLE, account_schema)
+        accounts = read_rows(conn, ACCOUNTS_TABLE, account_schema).sort("account_id")
         where = "" if milestones_of is None else _of_status(milestones_of)
         milestones = (
             read_rows(conn, MILESTONES_TABLE, milestone_schema, where)
             if milestone_columns != ()
             else pl.DataFrame(schema=milestone_schema)
-        )
-    return accounts.sort("account_id"), milestones.sort("account_id", "position")
+        ).sort("account_id", "position")
+    return accounts, milestones
 
 
 def _of_status(status: str) -> str:

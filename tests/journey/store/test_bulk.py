@@ -69,6 +69,10 @@ def test_every_route_reads_current_state_back_exactly(
     assert_frame_equal(load_current(engine)[1], milestones, check_exact=True)
     monkeypatch.undo()
     monkeypatch.setattr(bulk, "SQLITE_CHUNK", 2)
+    monkeypatch.setattr(bulk, "COPY_CHUNK", 7)  # PostgreSQL: most rows parsed on their own
+    chunked = load_current(engine)
+    assert_frame_equal(chunked[0], accounts, check_exact=True)
+    assert_frame_equal(chunked[1], milestones, check_exact=True)
     only_accounts, no_milestones = load_current(engine, milestone_columns=())
     assert_frame_equal(only_accounts, accounts, check_exact=True)
     assert no_milestones.is_empty()
@@ -114,6 +118,22 @@ def test_reading_in_chunks_reads_every_row_once(
     assert whole.height == night(DAYS[-1], 1)[1].height
     assert history["as_of"].max() == dt.date(2026, 1, 2)
     assert whole["digest"].null_count() == 0
+
+
+def test_a_csv_text_is_cut_only_where_a_row_ends(night: Night):
+    """`rows_end` of every prefix of COPY-like CSV text (quoted newlines, doubled quotes,
+    empty text and nulls) is the end of the last row the prefix holds whole."""
+    accounts = (
+        night(DAYS[-1], 1)[0]
+        .select("account_id", "name", "reasons")
+        .with_columns(pl.col("reasons").list.join("\n"))
+    )
+    rows = [accounts.slice(i, 1).write_csv(include_header=False) for i in range(accounts.height)]
+    assert any('"' in r and "\n" in r[:-1] for r in rows)  # a quoted field with a newline
+    text = "".join(rows).encode()
+    ends = [len("".join(rows[: i + 1]).encode()) for i in range(len(rows))]
+    for k in range(len(text) + 1):
+        assert bulk.rows_end(text[:k]) == max([0, *(e for e in ends if e <= k)]), k
 
 
 def test_lists_are_stored_as_the_json_python_writes_compactly():
