@@ -11,35 +11,18 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from journey.config import Config, ConfigError
 from journey.config.diff import SegmentsDiff, account_changes, moved_accounts, placements
 from journey.config.loader import validate_config
-from journey.evaluate import evaluate, input_fingerprint
+from journey.evaluate import evaluate
 from journey.nightly import default_as_of
-from journey.store import database_url, load_current, load_runs, make_engine
+from journey.store import load_current
 from journey.store.tables import Run
+from journey.stored import current_run, stored_runs
 from metrics.accounts import conform_accounts
-from metrics.sources import resolve_files, scan
+from metrics.sources import scan
 from segments.rules import assign_segments
-
-
-def stored_runs(config: Config) -> tuple[Engine | None, list[Run]]:
-    """The store and its runs, newest first; none if there is no store yet.
-
-    A preview must not create a database, so a SQLite file that does not exist yet means
-    "no run"; an unreachable database is not an error here either.
-    """
-    url = make_url(database_url(config.settings.database, config.root))
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        return None, []
-    try:
-        engine = make_engine(database_url(config.settings.database, config.root))
-        return engine, load_runs(engine)
-    except SQLAlchemyError:
-        return None, []
 
 
 def preview_as_of(config: Config, runs: list[Run] | None = None) -> dt.date:
@@ -55,21 +38,8 @@ def stored_statuses(
 ) -> pl.DataFrame | None:
     """account_id and status of every account as the latest run stored them (the store and
     its runs as `stored_runs` gives them), when that is what evaluating `config` on `as_of`
-    gives: the run was on `as_of`, with this very config, on these very files (names, sizes,
-    times). Never with a SQL source, which may have changed since without a trace."""
-    sources = config.settings.sources
-    named = {"accounts": sources.accounts, "events": sources.events, "daily": sources.daily}
-    specs = {name: spec for name, spec in named.items() if spec is not None}
-    if any(spec.path is None for spec in specs.values()):
-        return None
-    if engine is None or not runs or runs[0].as_of != as_of:
-        return None
-    files = [f for name, spec in specs.items() for f in resolve_files(spec, config.root, name)]
-    latest = runs[0]
-    if (latest.config_hash, latest.input_fingerprint) != (
-        config.fingerprint,
-        input_fingerprint(files),
-    ):
+    gives (`journey.stored.current_run`)."""
+    if engine is None or current_run(config, as_of, runs) is None:
         return None
     return load_current(engine, columns=["status"], milestone_columns=())[0]
 

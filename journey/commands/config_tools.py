@@ -72,13 +72,8 @@ def diff(
     when the latest run was on that day, with that config, on those very files; and when the
     proposal changes only segments and ICPs, only the accounts whose journey changes are
     evaluated under it."""
-    from journey.preview import (
-        load_proposed,
-        preview_as_of,
-        segments_diff,
-        stored_runs,
-        stored_statuses,
-    )
+    from journey.preview import load_proposed, preview_as_of, segments_diff, stored_statuses
+    from journey.stored import stored_runs
 
     setup_logging()
     with user_errors():

@@ -174,13 +174,21 @@ def score(
     Lists accounts at or above --threshold, highest risk first, with the two or three
     drivers behind each probability. "new warning" marks accounts that the milestone rules
     still call on track.
+
+    When the nightly run of that day had the early warning on, and the data files and
+    config are as it found them, the metric history comes from what it kept instead of
+    the usage data; and with --horizon and --every as the run has them (settings
+    risk.horizon_days; 7), so does the model: the model a fit would give, in seconds
+    instead of minutes at scale. Otherwise the history is read and the model fitted here.
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
     import polars as pl
 
+    from journey.risk.history import stored_history
+    from journey.risk.kept import model_folder
     from journey.risk.render import score_lines
-    from journey.risk.service import RiskOptions, scores, train
+    from journey.risk.service import RiskOptions, current_scores
 
     options = RiskOptions(
         horizon=horizon,
@@ -188,7 +196,13 @@ def score(
         threshold=threshold,
         max_rows=config.settings.risk.max_training_rows,
     )
-    scored = scores(train(config, day, options))
+    history = stored_history(config, day)
+    scored, model, fitted = current_scores(
+        config, day, options, history, keep=model_folder(config.root)
+    )
+    source = f"as the {day} run kept it" if history else "read from the usage data"
+    how = "fitted now" if fitted else "kept by the nightly run"
+    err(f"risk score: metric history {source}; model {model.describe()} ({how})")
     flagged = scored.filter(pl.col("risk_probability") >= threshold)
     if new_only:
         flagged = flagged.filter(~pl.col("rule_at_risk"))

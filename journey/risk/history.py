@@ -23,6 +23,8 @@ from journey.batches import planned, set_aside
 from journey.config import Config
 from journey.evaluate import ENGINE, conformed_usage, history_accounts
 from journey.scratch import scratch_root
+from journey.store.carried import kept_grid
+from journey.stored import current_run, stored_runs
 from journey.watch import watched
 from metrics.accounts import conform_accounts
 from metrics.compute import (
@@ -82,6 +84,32 @@ def _sql_rows(config: Config, usage: dict[str, pl.LazyFrame]) -> int:
     return sum(int(counted.item()) for counted in pl.collect_all(sql)) if sql else 0
 
 
+def _started(config: Config, until: dt.date) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """The accounts source conformed, and the accounts with a journey started by `until`."""
+    accounts, _ = conform_accounts(scan(config.settings.sources.accounts, config.root, "accounts"))
+    assigned = assign_segments(accounts.lazy(), config.segments, config.icps)
+    return accounts, assigned.filter(
+        pl.col("journey").is_not_null() & (pl.col("start_date") <= until)
+    )
+
+
+def stored_history(config: Config, until: dt.date) -> History | None:
+    """`watched_history(config, until)` as the nightly run of `until` kept it, when that
+    run is what evaluating the config on `until` gives now (`journey.stored.current_run`)
+    and it kept one (the early warning was on): its grid from the run's state, the accounts
+    read now. None otherwise, or when the store or the state cannot be read."""
+    _, runs = stored_runs(config)
+    run = current_run(config, until, runs)
+    grid = None if run is None or run.state_key is None else kept_grid(config, run.state_key)
+    if grid is None:
+        return None
+    try:
+        started = history_accounts(_started(config, until)[1].collect())
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"input data could not be read: {first_line(exc)}") from exc
+    return History(until=until, accounts=started, grid=grid, metrics=tuple(config.metrics))
+
+
 def read_history(
     config: Config, until: dt.date, reduce: Callable[[History], pl.DataFrame]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -97,10 +125,7 @@ def read_history(
     than every account's every day (the watched rows, a summary per account) never holds
     the whole grid.
     """
-    sources = config.settings.sources
-    accounts, _ = conform_accounts(scan(sources.accounts, config.root, "accounts"))
-    assigned = assign_segments(accounts.lazy(), config.segments, config.icps)
-    started = assigned.filter(pl.col("journey").is_not_null() & (pl.col("start_date") <= until))
+    accounts, started = _started(config, until)
     try:
         started_df = started.collect()
         known = history_accounts(started_df)

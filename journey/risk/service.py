@@ -171,6 +171,40 @@ def risk_detail(
     With `keep`, a folder, the model fitted on the same training set by an earlier call is
     used from there, and one fitted here is kept there.
     """
+    kept, current, fitted = _model(config, as_of, options, history, keep, save=True)
+    found = scored(kept.model, kept.reference, current, at_least=options.threshold)
+    accounts = found.select(
+        [pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()]
+    )
+    return Detail(accounts, kept, fitted)
+
+
+def current_scores(
+    config: Config,
+    as_of: dt.date,
+    options: RiskOptions = RiskOptions(),
+    history: History | None = None,
+    keep: Path | None = None,
+) -> tuple[pl.DataFrame, KeptModel, bool]:
+    """`scores` of every account not off track on as_of, the model, and whether it was
+    fitted here: with `keep`, the model kept there when it was fitted on this very training
+    set (the nightly run's, when the options are its settings), which is the model a fit
+    would give; a model fitted here is not kept (the folder holds the nightly run's)."""
+    kept, current, fitted = _model(config, as_of, options, history, keep, save=False)
+    return scored(kept.model, kept.reference, current), kept, fitted
+
+
+def _model(
+    config: Config,
+    as_of: dt.date,
+    options: RiskOptions,
+    history: History | None,
+    keep: Path | None,
+    *,
+    save: bool,
+) -> tuple[KeptModel, pl.DataFrame, bool]:
+    """The model for as_of (kept in `keep` or fitted, and then kept there if `save`), the
+    rows of today's eligible accounts, and whether the model was fitted here."""
     if history is None:
         history = watched_history(config, as_of)
     window = training_window(history, as_of, options.horizon, options.every, options.max_days)
@@ -179,28 +213,22 @@ def risk_detail(
         settings = {name: getattr(options, name) for name in TRAINING_OPTIONS}
         key = training_key(config.fingerprint, history, window, settings)
         kept = load_model(keep, key, encoding_for(config, history))
-    fitted = kept is None
     if kept is None:
         training = train(config, as_of, options, history)
         labelled = training.snapshots.labelled
         reference = reference_values(training.model, labelled)
         rows = min(labelled.height, options.max_rows or labelled.height)
         kept = KeptModel(key, training.model, reference, rows, window)
-        if keep is not None:
+        if keep is not None and save:
             save_model(keep, kept)
-        current = training.snapshots.current
-    else:
-        current = build_snapshots(
-            history,
-            config.journeys,
-            as_of,
-            options.horizon,
-            options.every,
-            options.max_days,
-            labelled=False,
-        ).current
-    found = scored(kept.model, kept.reference, current, at_least=options.threshold)
-    accounts = found.select(
-        [pl.col(name).cast(dtype) for name, dtype in RISK_DETAIL_SCHEMA.items()]
-    )
-    return Detail(accounts, kept, fitted)
+        return kept, training.snapshots.current, True
+    current = build_snapshots(
+        history,
+        config.journeys,
+        as_of,
+        options.horizon,
+        options.every,
+        options.max_days,
+        labelled=False,
+    ).current
+    return kept, current, False

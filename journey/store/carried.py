@@ -138,6 +138,18 @@ def check_state(config: Config, key: str) -> None:
                 raise ValueError(f"{name}.parquet has no {', '.join(missing)}")
 
 
+def kept_grid(config: Config, key: str) -> pl.DataFrame | None:
+    """The early warning's grid of the state the ledger names, alone (not the state's other
+    frames): None when the state holds none, has another layout or cannot be read."""
+    folder = state_root(config) / key
+    try:
+        with _reading(folder, key):
+            _meta(folder, key)
+    except FullRunNeeded:
+        return None
+    return _history(folder / HISTORY)
+
+
 def _meta(folder: Path, key: str) -> dict[str, Any]:
     meta: dict[str, Any] = json.loads((folder / "meta.json").read_text())
     if meta.get("version") != STATE_VERSION:

@@ -16,6 +16,7 @@ from journey.config import Config, load_config
 from journey.config.diff import account_changes, placements
 from journey.config.schema import schema_texts
 from journey.evaluate import Evaluation, evaluate
+from journey.stored import stored_runs
 from metrics.accounts import conform_accounts
 from metrics.sources import scan
 from segments.rules import assign_segments
@@ -451,7 +452,7 @@ def test_segments_diff_evaluates_again_only_the_accounts_whose_journey_changes(
 
 def stored_results(config: Config, as_of: dt.date) -> pl.DataFrame | None:
     """What `segments diff` takes from the store for `config` on `as_of`, if anything."""
-    return preview.stored_statuses(config, as_of, *preview.stored_runs(config))
+    return preview.stored_statuses(config, as_of, *stored_runs(config))
 
 
 def test_segments_diff_reads_the_current_results_from_the_store_only_while_they_are_current(

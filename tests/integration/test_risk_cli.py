@@ -49,6 +49,30 @@ def test_risk_score_json_lists_probabilities_and_drivers(demo: Path) -> None:
     assert all(r["risk_probability"] >= 0.5 and r["risk_drivers"] for r in rows)
 
 
+def test_risk_score_after_a_night_uses_what_it_kept_and_says_the_same(
+    demo: Path, tmp_path: Path
+) -> None:
+    """After the nightly run of the day, `risk score` takes the metric history and the model
+    from what that run kept (no usage read, no fit) and prints what a fit prints."""
+    as_of = "2026-06-30"
+    code, fitted, err = _invoke("risk", "score", "--config", str(demo), "--format", "json")
+    assert code == 0, err
+    assert "metric history read from the usage data" in err and "(fitted now)" in err
+    project = tmp_path / "project"
+    shutil.copytree(demo.parent, project)
+    code, _, err = _invoke("run", "--config", str(project / "config"), "--as-of", as_of)
+    assert code == 0, err
+    args = ("risk", "score", "--config", str(project / "config"), "--format", "json")
+    code, out, err = _invoke(*args)
+    assert code == 0, err
+    assert f"metric history as the {as_of} run kept it" in err
+    assert "(kept by the nightly run)" in err
+    assert json.loads(out) == json.loads(fitted)
+    code, _, err = _invoke(*args, "--horizon", "21")  # another model than the night's
+    assert code == 0, err
+    assert f"metric history as the {as_of} run kept it" in err and "(fitted now)" in err
+
+
 def test_risk_train_writes_the_training_set(demo: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "training.parquet"
     code, out, err = _invoke("risk", "train", "--config", str(demo), "--out", str(out_file))

@@ -15,7 +15,15 @@ import pytest
 
 from journey.risk.history import History, watched_history
 from journey.risk.kept import load_model, model_folder, save_model, training_key, training_window
-from journey.risk.service import TRAINING_OPTIONS, RiskOptions, encoding_for, risk_detail
+from journey.risk.service import (
+    TRAINING_OPTIONS,
+    RiskOptions,
+    current_scores,
+    encoding_for,
+    risk_detail,
+    scores,
+    train,
+)
 from support import Project
 
 from .conftest import AS_OF, write_synthetic
@@ -135,3 +143,27 @@ def test_a_night_with_a_kept_model_does_not_import_scikit_learn(tmp_path: Path) 
     assert runs[0][-2].endswith("(fitted tonight)") and runs[0][-1] == "True"
     assert runs[1][-2].endswith("(kept from an earlier night)") and runs[1][-1] == "False"
     assert len(list(model_folder(project.root).iterdir())) == 1
+
+
+def test_current_scores_use_a_kept_model_and_never_replace_it(
+    synthetic: Project, tmp_path: Path
+) -> None:
+    """`journey risk score`'s scores: with the model a nightly run kept, those of a fit; with
+    other options, a fit of their own, and the kept model stays as it was."""
+    config = synthetic.config()
+    history = watched_history(config, AS_OF)
+    fit, _, fitted = current_scores(config, AS_OF, OPTIONS, history)
+    assert fitted and fit.height > fit.filter(pl.col("risk_probability") >= 0.5).height > 0
+    assert fit.equals(scores(train(config, AS_OF, OPTIONS, history)))
+    nightly = risk_detail(config, AS_OF, OPTIONS, history, keep=tmp_path)
+    kept_file = tmp_path / f"{nightly.model.key}.npz"
+    before = kept_file.read_bytes()
+
+    scored, model, fitted = current_scores(config, AS_OF, OPTIONS, history, keep=tmp_path)
+    assert not fitted and model.key == nightly.model.key
+    assert scored.equals(fit)  # probabilities, drivers and the rule's flag alike
+    other = dataclasses.replace(OPTIONS, horizon=21)
+    scored, model, fitted = current_scores(config, AS_OF, other, history, keep=tmp_path)
+    assert fitted and model.key != nightly.model.key
+    assert [p.name for p in tmp_path.iterdir()] == [kept_file.name]
+    assert kept_file.read_bytes() == before
