@@ -25,6 +25,7 @@ from journey.errors import DataError
 
 if TYPE_CHECKING:
     from journey.config import Config
+    from journey.risk.history import History
 
 risk_app = typer.Typer(
     help="Early warning: which accounts not yet off track will be within the horizon, "
@@ -73,6 +74,16 @@ def _as_of(config: Config, value: str | None) -> dt.date:
     return day
 
 
+def _history(history: History | None, day: dt.date) -> History | None:
+    """`history` (the one the nightly run of `day` kept, if any), said on stderr: where the
+    metric history comes from."""
+    if history is None:
+        err("risk: metric history read from the usage data")
+    else:
+        err(f"risk: metric history as the {day} nightly run kept it (no usage read)")
+    return history
+
+
 @risk_command
 def train_command(
     config_dir: ConfigDir = DEFAULT_CONFIG,
@@ -92,10 +103,12 @@ def train_command(
     day = _as_of(config, as_of)
     import polars as pl
 
+    from journey.risk.history import stored_history
     from journey.risk.service import RiskOptions, train  # scikit-learn: import on use
 
     most = config.settings.risk.max_training_rows
-    training = train(config, day, RiskOptions(horizon=horizon, every=every, max_rows=most))
+    options = RiskOptions(horizon=horizon, every=every, max_rows=most)
+    training = train(config, day, options, _history(stored_history(config, day), day))
     rows = training.snapshots.labelled
     days = sorted(rows["as_of"].unique().to_list())
     typer.echo(f"Training set as of {day} (label: turns off track within {horizon} days)")
@@ -137,6 +150,7 @@ def evaluate(
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
+    from journey.risk.history import stored_history
     from journey.risk.render import evaluation_lines
     from journey.risk.service import RiskOptions, evaluate_model
 
@@ -148,7 +162,7 @@ def evaluate(
         threshold=threshold,
         max_rows=config.settings.risk.max_training_rows,
     )
-    result = evaluate_model(config, day, options)
+    result = evaluate_model(config, day, options, _history(stored_history(config, day), day))
     for line in evaluation_lines(result, day, options):
         typer.echo(line)
 
@@ -196,13 +210,12 @@ def score(
         threshold=threshold,
         max_rows=config.settings.risk.max_training_rows,
     )
-    history = stored_history(config, day)
+    history = _history(stored_history(config, day), day)
     scored, model, fitted = current_scores(
         config, day, options, history, keep=model_folder(config.root)
     )
-    source = f"as the {day} run kept it" if history else "read from the usage data"
     how = "fitted now" if fitted else "kept by the nightly run"
-    err(f"risk score: metric history {source}; model {model.describe()} ({how})")
+    err(f"risk score: model {model.describe()} ({how})")
     flagged = scored.filter(pl.col("risk_probability") >= threshold)
     if new_only:
         flagged = flagged.filter(~pl.col("rule_at_risk"))

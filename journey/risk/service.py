@@ -99,9 +99,15 @@ def train(
     return Training(history, snapshots, model, time.perf_counter() - started)
 
 
-def evaluate_model(config: Config, as_of: dt.date, options: RiskOptions = RiskOptions()) -> Report:
-    """Train on the earlier snapshot days, test on the later ones (see journey.risk.evaluation)."""
-    history, snapshots = prepare(config, as_of, options)
+def evaluate_model(
+    config: Config,
+    as_of: dt.date,
+    options: RiskOptions = RiskOptions(),
+    history: History | None = None,
+) -> Report:
+    """Train on the earlier snapshot days, test on the later ones (see journey.risk.evaluation),
+    from `history` when given."""
+    history, snapshots = prepare(config, as_of, options, history)
     split = time_split(snapshots.labelled, options.test_share)
     if split.train.is_empty() or split.test.is_empty():
         raise ValueError(

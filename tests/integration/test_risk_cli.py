@@ -57,7 +57,7 @@ def test_risk_score_after_a_night_uses_what_it_kept_and_says_the_same(
     as_of = "2026-06-30"
     code, fitted, err = _invoke("risk", "score", "--config", str(demo), "--format", "json")
     assert code == 0, err
-    assert "metric history read from the usage data" in err and "(fitted now)" in err
+    assert "risk: metric history read from the usage data" in err and "(fitted now)" in err
     project = tmp_path / "project"
     shutil.copytree(demo.parent, project)
     code, _, err = _invoke("run", "--config", str(project / "config"), "--as-of", as_of)
@@ -65,12 +65,18 @@ def test_risk_score_after_a_night_uses_what_it_kept_and_says_the_same(
     args = ("risk", "score", "--config", str(project / "config"), "--format", "json")
     code, out, err = _invoke(*args)
     assert code == 0, err
-    assert f"metric history as the {as_of} run kept it" in err
+    assert f"risk: metric history as the {as_of} nightly run kept it" in err
     assert "(kept by the nightly run)" in err
     assert json.loads(out) == json.loads(fitted)
     code, _, err = _invoke(*args, "--horizon", "21")  # another model than the night's
     assert code == 0, err
-    assert f"metric history as the {as_of} run kept it" in err and "(fitted now)" in err
+    assert f"metric history as the {as_of} nightly run kept it" in err and "(fitted now)" in err
+    # `risk evaluate` fits its own models, on the history the night kept.
+    code, read, err = _invoke("risk", "evaluate", "--config", str(demo))
+    assert code == 0 and "history read from the usage data" in err, err
+    code, out, err = _invoke("risk", "evaluate", "--config", str(project / "config"))
+    assert code == 0 and f"history as the {as_of} nightly run kept it" in err, err
+    assert out == read
 
 
 def test_risk_train_writes_the_training_set(demo: Path, tmp_path: Path) -> None:
