@@ -96,8 +96,9 @@ def train_command(
 ) -> None:
     """Build the training set from the usage history and fit the model, to check both.
 
-    No model file is written: the nightly run retrains in seconds, so there is nothing to
-    store and no pickle to load (docs/risk.md). Use --out to inspect the training rows.
+    It keeps no model: the nightly run keeps its own, without pickle, while its training
+    set is unchanged (docs/risk.md). Use --out to inspect the training rows. The metric
+    history is the one the nightly run of that day kept, when it is current.
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
@@ -146,7 +147,8 @@ def evaluate(
 
     Training labels never look into the test period: only rows whose label is known before
     the first test day are trained on. Prints ROC AUC, average precision, precision among
-    each CSM's top k, calibration, and a plain verdict.
+    each CSM's top k, calibration, and a plain verdict. The metric history is the one the
+    nightly run of that day kept, when it is current (the same config and data files).
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
