@@ -7,7 +7,7 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -26,6 +26,7 @@ from journey.errors import DataError
 if TYPE_CHECKING:
     from journey.config import Config
     from journey.risk.history import History
+    from journey.risk.service import RiskOptions
 
 risk_app = typer.Typer(
     help="Early warning: which accounts not yet off track will be within the horizon, "
@@ -41,11 +42,25 @@ AsOf = Annotated[
     ),
 ]
 Horizon = Annotated[
-    int, typer.Option(min=1, max=180, help="Predict turning off track within this many days.")
+    int | None,
+    typer.Option(
+        min=1,
+        max=180,
+        help="Predict turning off track within this many days. Default: settings "
+        "risk.horizon_days (14), as the nightly run.",
+        show_default=False,
+    ),
 ]
 Every = Annotated[int, typer.Option(min=1, max=60, help="Days between training snapshots.")]
 Threshold = Annotated[
-    float, typer.Option(min=0.0, max=1.0, help="Probability at which an account is flagged.")
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Probability at which an account is flagged. Default: settings risk.threshold "
+        "(0.5), as the nightly run.",
+        show_default=False,
+    ),
 ]
 
 
@@ -74,6 +89,25 @@ def _as_of(config: Config, value: str | None) -> dt.date:
     return day
 
 
+def _options(
+    config: Config,
+    horizon: int | None,
+    threshold: float | None = None,
+    **rest: Any,
+) -> RiskOptions:
+    """The options of a `journey risk` command: --horizon and --threshold default to the
+    settings' (what the nightly run uses), the training sample's size is the settings'."""
+    from journey.risk.service import RiskOptions
+
+    risk = config.settings.risk
+    return RiskOptions(
+        horizon=risk.horizon_days if horizon is None else horizon,
+        threshold=risk.threshold if threshold is None else threshold,
+        max_rows=risk.max_training_rows,
+        **rest,
+    )
+
+
 def _history(history: History | None, day: dt.date) -> History | None:
     """`history` (the one the nightly run of `day` kept, if any), said on stderr: where the
     metric history comes from."""
@@ -88,7 +122,7 @@ def _history(history: History | None, day: dt.date) -> History | None:
 def train_command(
     config_dir: ConfigDir = DEFAULT_CONFIG,
     as_of: AsOf = None,
-    horizon: Horizon = 14,
+    horizon: Horizon = None,
     every: Every = 7,
     out: Annotated[
         Path | None, typer.Option(help="Write the training set (features + labels) as Parquet.")
@@ -105,10 +139,11 @@ def train_command(
     import polars as pl
 
     from journey.risk.history import stored_history
-    from journey.risk.service import RiskOptions, train  # scikit-learn: import on use
+    from journey.risk.service import train  # scikit-learn: import on use
 
     most = config.settings.risk.max_training_rows
-    options = RiskOptions(horizon=horizon, every=every, max_rows=most)
+    options = _options(config, horizon, every=every)
+    horizon = options.horizon
     training = train(config, day, options, _history(stored_history(config, day), day))
     rows = training.snapshots.labelled
     days = sorted(rows["as_of"].unique().to_list())
@@ -135,13 +170,13 @@ def train_command(
 def evaluate(
     config_dir: ConfigDir = DEFAULT_CONFIG,
     as_of: AsOf = None,
-    horizon: Horizon = 14,
+    horizon: Horizon = None,
     every: Every = 7,
     test_share: Annotated[
         float, typer.Option(min=0.05, max=0.9, help="Newest share of snapshot days to test on.")
     ] = 0.3,
     top_k: Annotated[int, typer.Option(min=1, help="Precision among each CSM's top k.")] = 5,
-    threshold: Threshold = 0.5,
+    threshold: Threshold = None,
 ) -> None:
     """Train on earlier days, test on later ones, and compare with simple baselines.
 
@@ -154,16 +189,9 @@ def evaluate(
     day = _as_of(config, as_of)
     from journey.risk.history import stored_history
     from journey.risk.render import evaluation_lines
-    from journey.risk.service import RiskOptions, evaluate_model
+    from journey.risk.service import evaluate_model
 
-    options = RiskOptions(
-        horizon=horizon,
-        every=every,
-        test_share=test_share,
-        top_k=top_k,
-        threshold=threshold,
-        max_rows=config.settings.risk.max_training_rows,
-    )
+    options = _options(config, horizon, threshold, every=every, test_share=test_share, top_k=top_k)
     result = evaluate_model(config, day, options, _history(stored_history(config, day), day))
     for line in evaluation_lines(result, day, options):
         typer.echo(line)
@@ -173,9 +201,9 @@ def evaluate(
 def score(
     config_dir: ConfigDir = DEFAULT_CONFIG,
     as_of: AsOf = None,
-    horizon: Horizon = 14,
+    horizon: Horizon = None,
     every: Every = 7,
-    threshold: Threshold = 0.5,
+    threshold: Threshold = None,
     limit: Annotated[int, typer.Option(min=1, help="How many accounts to list.")] = 20,
     new_only: Annotated[
         bool,
@@ -193,9 +221,9 @@ def score(
 
     When the nightly run of that day had the early warning on, and the data files and
     config are as it found them, the metric history comes from what it kept instead of
-    the usage data; and with --horizon and --every as the run has them (settings
-    risk.horizon_days; 7), so does the model: the model a fit would give, in seconds
-    instead of minutes at scale. Otherwise the history is read and the model fitted here.
+    the usage data; and with --horizon and --every as the run has them (the defaults),
+    so does the model: the model a fit would give, in seconds instead of minutes at
+    scale. Otherwise the history is read and the model fitted here.
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
@@ -204,21 +232,16 @@ def score(
     from journey.risk.history import stored_history
     from journey.risk.kept import model_folder
     from journey.risk.render import score_lines
-    from journey.risk.service import RiskOptions, current_scores
+    from journey.risk.service import current_scores
 
-    options = RiskOptions(
-        horizon=horizon,
-        every=every,
-        threshold=threshold,
-        max_rows=config.settings.risk.max_training_rows,
-    )
+    options = _options(config, horizon, threshold, every=every)
     history = _history(stored_history(config, day), day)
     scored, model, fitted = current_scores(
         config, day, options, history, keep=model_folder(config.root)
     )
     how = "fitted now" if fitted else "kept by the nightly run"
     err(f"risk score: model {model.describe()} ({how})")
-    flagged = scored.filter(pl.col("risk_probability") >= threshold)
+    flagged = scored.filter(pl.col("risk_probability") >= options.threshold)
     if new_only:
         flagged = flagged.filter(~pl.col("rule_at_risk"))
     if output == "json":

@@ -116,3 +116,27 @@ def test_segments_suggest_yaml_is_a_valid_segments_file(demo: Path, tmp_path: Pa
     config = load_config(config_dir)
     groups = {s.id.rsplit("_", 1)[0] for s in config.segments}
     assert groups <= {"behaviour_1", "behaviour_2", "behaviour_3"} and len(groups) >= 2
+
+
+def test_risk_commands_default_to_the_settings_of_the_nightly_run(
+    demo: Path, tmp_path: Path
+) -> None:
+    """--horizon and --threshold default to settings' risk.horizon_days and risk.threshold:
+    `risk score` shows what the night flagged, with the night's model."""
+    project = tmp_path / "project"
+    shutil.copytree(demo.parent, project)
+    settings = project / "config" / "settings.yaml"
+    settings.write_text(settings.read_text() + "risk: {horizon_days: 21, threshold: 0.6}\n")
+    config = str(project / "config")
+    code, _, err = _invoke("run", "--config", config, "--as-of", "2026-06-30")
+    assert code == 0, err
+    code, out, err = _invoke("risk", "score", "--config", config, "--format", "json")
+    assert code == 0 and "(kept by the nightly run)" in err, err
+    rows = json.loads(out)
+    assert rows and all(r["risk_probability"] >= 0.6 for r in rows)
+    code, out, err = _invoke("risk", "score", "--config", config, "--horizon", "14")
+    assert code == 0 and "(fitted now)" in err, err
+    assert "Risk of turning off track within 14 days" in out and ">= 0.60" in out
+    code, out, err = _invoke("risk", "evaluate", "--config", config)
+    assert code == 0, err
+    assert "which turn off track within 21 days?" in out
