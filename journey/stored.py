@@ -28,11 +28,12 @@ def stored_runs(config: Config) -> tuple[Engine | None, list[Run]]:
     A reader must not create a database, so a SQLite file that does not exist yet means
     "no run"; an unreachable database is not an error here either.
     """
-    url = make_url(database_url(config.settings.database, config.root))
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+    url = database_url(config.settings.database, config.root)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         return None, []
     try:
-        engine = make_engine(database_url(config.settings.database, config.root))
+        engine = make_engine(url)
         return engine, load_runs(engine)
     except SQLAlchemyError:
         return None, []

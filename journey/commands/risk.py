@@ -108,9 +108,12 @@ def _options(
     )
 
 
-def _history(history: History | None, day: dt.date) -> History | None:
-    """`history` (the one the nightly run of `day` kept, if any), said on stderr: where the
-    metric history comes from."""
+def _stored_history(config: Config, day: dt.date) -> History | None:
+    """The metric history the nightly run of `day` kept, if it is current
+    (`journey.risk.history.stored_history`), said on stderr: where the history comes from."""
+    from journey.risk.history import stored_history
+
+    history = stored_history(config, day)
     if history is None:
         err("risk: metric history read from the usage data")
     else:
@@ -138,13 +141,12 @@ def train_command(
     day = _as_of(config, as_of)
     import polars as pl
 
-    from journey.risk.history import stored_history
     from journey.risk.service import train  # scikit-learn: import on use
 
     most = config.settings.risk.max_training_rows
     options = _options(config, horizon, every=every)
     horizon = options.horizon
-    training = train(config, day, options, _history(stored_history(config, day), day))
+    training = train(config, day, options, _stored_history(config, day))
     rows = training.snapshots.labelled
     days = sorted(rows["as_of"].unique().to_list())
     typer.echo(f"Training set as of {day} (label: turns off track within {horizon} days)")
@@ -187,12 +189,11 @@ def evaluate(
     """
     config = open_config(config_dir)
     day = _as_of(config, as_of)
-    from journey.risk.history import stored_history
     from journey.risk.render import evaluation_lines
     from journey.risk.service import evaluate_model
 
     options = _options(config, horizon, threshold, every=every, test_share=test_share, top_k=top_k)
-    result = evaluate_model(config, day, options, _history(stored_history(config, day), day))
+    result = evaluate_model(config, day, options, _stored_history(config, day))
     for line in evaluation_lines(result, day, options):
         typer.echo(line)
 
@@ -229,13 +230,12 @@ def score(
     day = _as_of(config, as_of)
     import polars as pl
 
-    from journey.risk.history import stored_history
     from journey.risk.kept import model_folder
     from journey.risk.render import score_lines
     from journey.risk.service import current_scores
 
     options = _options(config, horizon, threshold, every=every)
-    history = _history(stored_history(config, day), day)
+    history = _stored_history(config, day)
     scored, model, fitted = current_scores(
         config, day, options, history, keep=model_folder(config.root)
     )
